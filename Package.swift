@@ -1,0 +1,69 @@
+// swift-tools-version: 6.1
+// Obscura: privacy-first edge-camera firmware and its board emulator.
+// Module shape follows docs/ARCHITECTURE.md: C is fenced into shim targets (CJPEG, later CV4L2),
+// pixel code in Frames has no dependencies, one module per stage, a thin CLI.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Obscura",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "obscura", targets: ["obscura"]),
+        .library(name: "Frames", targets: ["Frames"]),
+        .library(name: "Codec", targets: ["Codec"]),
+        .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "Boards", targets: ["Boards"]),
+        .library(name: "Runtime", targets: ["Runtime"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // C shim over libjpeg(-turbo): the setjmp/longjmp error handling lives here, because
+        // libjpeg's error_exit must not return and Swift cannot catch a longjmp.
+        .target(
+            name: "CJPEG",
+            linkerSettings: [.linkedLibrary("jpeg")]
+        ),
+        .target(name: "Frames", swiftSettings: strict),
+        .target(name: "Codec", dependencies: ["Frames", "CJPEG"], swiftSettings: strict),
+        .target(name: "Capture", dependencies: ["Frames", "Codec"], swiftSettings: strict),
+        .target(
+            name: "Boards",
+            dependencies: ["Frames", .product(name: "Yams", package: "Yams")],
+            swiftSettings: strict
+        ),
+        .target(
+            name: "Runtime",
+            dependencies: [
+                "Frames", "Codec", "Capture", "Boards",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "obscura",
+            dependencies: [
+                "Runtime",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "FramesTests", dependencies: ["Frames"], swiftSettings: strict),
+        .testTarget(name: "CodecTests", dependencies: ["Codec", "Frames"], swiftSettings: strict),
+        .testTarget(name: "CaptureTests", dependencies: ["Capture", "Codec", "Frames"], swiftSettings: strict),
+        .testTarget(name: "BoardsTests", dependencies: ["Boards"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Capture", "Boards", "Frames"], swiftSettings: strict),
+        .testTarget(name: "ObscuraTests", dependencies: ["obscura"], swiftSettings: strict),
+    ]
+)

@@ -1,0 +1,1 @@
+#include "obscura_jpeg.h"
