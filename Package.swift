@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "Frames", targets: ["Frames"]),
         .library(name: "Codec", targets: ["Codec"]),
         .library(name: "Capture", targets: ["Capture"]),
+        .library(name: "Analysis", targets: ["Analysis"]),
         .library(name: "Boards", targets: ["Boards"]),
         .library(name: "Runtime", targets: ["Runtime"]),
     ],
@@ -33,9 +34,16 @@ let package = Package(
             name: "CJPEG",
             linkerSettings: [.linkedLibrary("jpeg")]
         ),
+        // C shim over libv4l2 and the V4L2 ioctls: variadic v4l2_open/v4l2_ioctl and the VIDIOC_*
+        // macros become fixed-arity functions and constants Swift can call.
+        .target(
+            name: "CV4L2",
+            linkerSettings: [.linkedLibrary("v4l2")]
+        ),
         .target(name: "Frames", swiftSettings: strict),
         .target(name: "Codec", dependencies: ["Frames", "CJPEG"], swiftSettings: strict),
-        .target(name: "Capture", dependencies: ["Frames", "Codec"], swiftSettings: strict),
+        .target(name: "Capture", dependencies: ["Frames", "Codec", "CV4L2"], swiftSettings: strict),
+        .target(name: "Analysis", dependencies: ["Frames"], swiftSettings: strict),
         .target(
             name: "Boards",
             dependencies: ["Frames", .product(name: "Yams", package: "Yams")],
@@ -44,7 +52,7 @@ let package = Package(
         .target(
             name: "Runtime",
             dependencies: [
-                "Frames", "Codec", "Capture", "Boards",
+                "Frames", "Codec", "Capture", "Analysis", "Boards",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
@@ -62,6 +70,7 @@ let package = Package(
         .testTarget(name: "FramesTests", dependencies: ["Frames"], swiftSettings: strict),
         .testTarget(name: "CodecTests", dependencies: ["Codec", "Frames"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Codec", "Frames"], swiftSettings: strict),
+        .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Frames"], swiftSettings: strict),
         .testTarget(name: "BoardsTests", dependencies: ["Boards"], swiftSettings: strict),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Capture", "Boards", "Frames"], swiftSettings: strict),
         .testTarget(name: "ObscuraTests", dependencies: ["obscura"], swiftSettings: strict),

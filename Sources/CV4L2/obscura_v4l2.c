@@ -1,0 +1,1 @@
+#include "obscura_v4l2.h"
