@@ -4,7 +4,7 @@
 ///
 /// Planar YUV formats use full-range BT.601 as JPEG (JFIF) does; the chroma planes of the
 /// subsampled formats are rounded up for odd sizes (`(width + 1) / 2`), as libjpeg does.
-public enum PixelFormat: String, Sendable, CaseIterable, CustomStringConvertible {
+public enum PixelFormat: String, Sendable, CaseIterable, Codable, CustomStringConvertible {
     /// One 8-bit luma plane.
     case gray8 = "GRAY8"
     /// Planar Y, U, V with chroma halved both ways (4:2:0), as V4L2 `YU12` and Y4M `C420`.
