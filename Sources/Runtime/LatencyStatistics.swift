@@ -1,0 +1,125 @@
+// Per-stage latency histograms (HdrHistogram) and the report built from them, as a table or JSON.
+
+public import Boards
+import Foundation
+import Histogram
+
+/// Latency of one stage across frames, in nanoseconds, plus the emulated board time.
+public struct StageStatistics: Sendable {
+    public let name: String
+    public let workKind: WorkKind
+    /// Host time per frame.
+    var host: Histogram<UInt64>
+    /// Host time scaled by the board's cost factor for this stage's kind of work.
+    var emulated: Histogram<UInt64>
+
+    init(name: String, workKind: WorkKind) {
+        self.name = name
+        self.workKind = workKind
+        // 1 ns to 60 s at 3 significant digits: a few tens of kB, allocated once.
+        host = Histogram(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000, numberOfSignificantValueDigits: .three)
+        emulated = host
+    }
+
+    mutating func record(hostNanoseconds: UInt64, factor: Double) {
+        let clampedHost = min(max(hostNanoseconds, 1), 60_000_000_000)
+        _ = host.record(clampedHost)
+        let scaled = min(max(UInt64(Double(clampedHost) * factor), 1), 60_000_000_000)
+        _ = emulated.record(scaled)
+    }
+
+    mutating func reset() {
+        host.reset()
+        emulated.reset()
+    }
+
+    var summary: StageSummary {
+        StageSummary(
+            stage: name, kind: workKind.rawValue, frames: Int(host.totalCount),
+            p50Ms: milliseconds(host.valueAtPercentile(50)), p99Ms: milliseconds(host.valueAtPercentile(99)),
+            maxMs: milliseconds(host.max),
+            emulatedP50Ms: milliseconds(emulated.valueAtPercentile(50)), emulatedP99Ms: milliseconds(emulated.valueAtPercentile(99)),
+            emulatedMaxMs: milliseconds(emulated.max))
+    }
+}
+
+private func milliseconds(_ nanoseconds: UInt64) -> Double {
+    (Double(nanoseconds) / 1_000).rounded() / 1_000
+}
+
+/// One stage's figures in a report.
+public struct StageSummary: Sendable, Codable, Equatable {
+    public var stage: String
+    public var kind: String
+    public var frames: Int
+    public var p50Ms: Double
+    public var p99Ms: Double
+    public var maxMs: Double
+    public var emulatedP50Ms: Double
+    public var emulatedP99Ms: Double
+    public var emulatedMaxMs: Double
+}
+
+/// What a run or a benchmark reports.
+public struct RunReport: Sendable, Codable {
+    public var camera: String
+    public var mode: String
+    public var board: String
+    public var budgetMs: Double
+    public var pacing: String
+    public var frames: Int
+    public var elapsedSeconds: Double
+    /// Frames whose emulated processing time exceeded the budget.
+    public var budgetMisses: Int
+    public var stages: [StageSummary]
+    /// Counters from the source and the stages, by name.
+    public var counters: [String: UInt64]
+    /// Why the run ended: "frame limit", "end of stream", "signal SIGINT", ...
+    public var ended: String
+
+    /// The report as pretty-printed JSON with sorted keys.
+    public func json() -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        guard let data = try? encoder.encode(self) else { return "{}" }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// The report as a human-readable table.
+    public func table() -> String {
+        var lines: [String] = []
+        lines.append("camera  \(camera) (\(mode))")
+        lines.append("board   \(board), budget \(format(budgetMs)) ms per frame, \(pacing)")
+        let rate = elapsedSeconds > 0 ? Double(frames) / elapsedSeconds : 0
+        lines.append("frames  \(frames) in \(format(elapsedSeconds)) s (\(format(rate)) fps), ended: \(ended)")
+        lines.append("")
+        let header = ["stage", "frames", "p50 ms", "p99 ms", "max ms", "board p50", "board p99", "board max"]
+        var rows = [header]
+        for stage in stages {
+            rows.append([stage.stage, String(stage.frames), format(stage.p50Ms), format(stage.p99Ms), format(stage.maxMs),
+                         format(stage.emulatedP50Ms), format(stage.emulatedP99Ms), format(stage.emulatedMaxMs)])
+        }
+        var widths = Array(repeating: 0, count: header.count)
+        for row in rows { for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) } }
+        for (rowIndex, row) in rows.enumerated() {
+            let cells = row.enumerated().map { index, cell in
+                index == 0 ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[index] - cell.count) + cell
+            }
+            lines.append(cells.joined(separator: "  "))
+            if rowIndex == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
+        }
+        lines.append("")
+        lines.append("budget misses (board time over \(format(budgetMs)) ms): \(budgetMisses) of \(frames)")
+        if !counters.isEmpty {
+            lines.append("counters: " + counters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+func format(_ value: Double) -> String {
+    if value >= 100 { return String(format: "%.1f", value) }
+    if value >= 10 { return String(format: "%.2f", value) }
+    return String(format: "%.3f", value)
+}

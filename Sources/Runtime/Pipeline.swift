@@ -1,0 +1,142 @@
+// The runtime skeleton: pulls frames from a source, runs the stages in order, times each one
+// on the host and as the emulated board, and reports. No stage before redaction may write
+// pixels anywhere (DESIGN.md, invariant 2), so for now a run ends in statistics only.
+
+public import Boards
+public import Capture
+public import Frames
+public import Logging
+
+/// One step of per-frame processing.
+public protocol PipelineStage: AnyObject {
+    /// Short name for reports, e.g. "decode".
+    var name: String { get }
+    /// The kind of work, which selects the board's cost factor.
+    var workKind: WorkKind { get }
+    /// Processes a frame and returns the frame to pass on, or `nil` when the frame is dropped
+    /// (the stage counts why). Dropping is the fail-closed answer to bad input.
+    func process(_ frame: consuming Frame) -> Frame?
+    /// The stage's counters, by name, for reports.
+    var counters: [String: UInt64] { get }
+}
+
+/// Wires a source, the stages and the board, and runs them.
+public final class Pipeline {
+    public let source: any FrameSource
+    public let stages: [any PipelineStage]
+    public let board: BoardProfile
+    public let budgetMs: Double
+    public let pacing: Pacing
+    let logger: Logger
+    private var captureStatistics: StageStatistics
+    private var stageStatistics: [StageStatistics]
+    private var totalStatistics: StageStatistics
+    private var budgetMisses = 0
+    private var frames = 0
+
+    public init(source: any FrameSource, stages: [any PipelineStage], board: BoardProfile, budgetMs: Double,
+                pacing: Pacing, logger: Logger = ObscuraLogging.logger()) {
+        self.source = source
+        self.stages = stages
+        self.board = board
+        self.budgetMs = budgetMs
+        self.pacing = pacing
+        self.logger = logger
+        captureStatistics = StageStatistics(name: "capture", workKind: .io)
+        stageStatistics = stages.map { StageStatistics(name: $0.name, workKind: $0.workKind) }
+        totalStatistics = StageStatistics(name: "total", workKind: .io)
+    }
+
+    /// Runs until `frameLimit` frames have been processed, the source ends, or a shutdown
+    /// signal arrives. `statsInterval` > 0 logs interim figures that often.
+    public func run(frameLimit: Int?, statsInterval: Duration = .zero) throws(CaptureError) -> RunReport {
+        let clock = ContinuousClock()
+        let start = clock.now
+        var lastStats = start
+        let budgetNanoseconds = budgetMs * 1_000_000
+        var ended = "end of stream"
+        while true {
+            if let limit = frameLimit, frames >= limit { ended = "frame limit"; break }
+            if let signal = Shutdown.requestedBy { ended = "signal \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : String(signal))"; break }
+            let captureStart = clock.now
+            guard let captured = try source.nextFrame() else {
+                if Shutdown.requestedBy != nil { continue }
+                break
+            }
+            let captureEnd = clock.now
+            // A paced source spends most of nextFrame waiting for the due time: only the
+            // free-running figure is the capture path's cost.
+            if pacing == .freeRunning {
+                captureStatistics.record(hostNanoseconds: nanoseconds(captureEnd - captureStart), factor: 1)
+            }
+            var frame: Frame? = consume captured
+            var emulatedTotal = 0.0
+            var hostTotal: UInt64 = 0
+            var stageStart = captureEnd
+            for index in stages.indices {
+                guard let current = frame.take() else { break }
+                frame = stages[index].process(current)
+                let stageEnd = clock.now
+                let host = nanoseconds(stageEnd - stageStart)
+                let factor = board.costFactors.factor(for: stages[index].workKind)
+                stageStatistics[index].record(hostNanoseconds: host, factor: factor)
+                hostTotal &+= host
+                emulatedTotal += Double(host) * factor
+                stageStart = stageEnd
+            }
+            frame = nil
+            totalStatistics.record(hostNanoseconds: hostTotal, factor: hostTotal == 0 ? 1 : emulatedTotal / Double(hostTotal))
+            if emulatedTotal > budgetNanoseconds { budgetMisses += 1 }
+            frames += 1
+            if statsInterval > .zero, stageStart - lastStats >= statsInterval {
+                lastStats = stageStart
+                logInterim()
+            }
+        }
+        return report(elapsed: clock.now - start, ended: ended)
+    }
+
+    private func logInterim() {
+        var metadata: Logger.Metadata = ["frames": "\(frames)", "budget_misses": "\(budgetMisses)"]
+        for statistics in [captureStatistics] + stageStatistics + [totalStatistics] where statistics.host.totalCount > 0 {
+            let summary = statistics.summary
+            metadata["\(summary.stage)_p50_ms"] = "\(summary.p50Ms)"
+            metadata["\(summary.stage)_p99_ms"] = "\(summary.p99Ms)"
+            metadata["\(summary.stage)_board_p99_ms"] = "\(summary.emulatedP99Ms)"
+        }
+        logger.info("statistics", metadata: metadata)
+    }
+
+    func report(elapsed: Duration, ended: String) -> RunReport {
+        var summaries: [StageSummary] = []
+        if captureStatistics.host.totalCount > 0 { summaries.append(captureStatistics.summary) }
+        summaries += stageStatistics.map(\.summary)
+        summaries.append(totalStatistics.summary)
+        var counters: [String: UInt64] = [:]
+        let sourceCounters = source.counters
+        counters["source.delivered"] = sourceCounters.delivered
+        counters["source.corrupt"] = sourceCounters.corrupt
+        counters["source.pool_exhausted"] = sourceCounters.poolExhausted
+        counters["source.skipped"] = sourceCounters.skipped
+        counters["source.loops"] = sourceCounters.loops
+        counters["source.device_lost"] = sourceCounters.deviceLost
+        for stage in stages {
+            for (key, value) in stage.counters { counters["\(stage.name).\(key)"] = value }
+        }
+        return RunReport(
+            camera: source.name, mode: source.mode.description, board: board.name, budgetMs: budgetMs,
+            pacing: pacing == .freeRunning ? "free-running" : "paced at \(source.mode.fps) fps",
+            frames: frames, elapsedSeconds: seconds(elapsed), budgetMisses: budgetMisses,
+            stages: summaries, counters: counters, ended: ended)
+    }
+}
+
+func nanoseconds(_ duration: Duration) -> UInt64 {
+    let (seconds, attoseconds) = duration.components
+    return UInt64(max(0, seconds)) &* 1_000_000_000 &+ UInt64(max(0, attoseconds / 1_000_000_000))
+}
+
+func seconds(_ duration: Duration) -> Double {
+    let (seconds, attoseconds) = duration.components
+    return Double(seconds) + Double(attoseconds) / 1e18
+}
