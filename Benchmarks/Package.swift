@@ -9,7 +9,9 @@ let package = Package(
     name: "ObscuraBenchmarks",
     platforms: [.macOS(.v15)],
     dependencies: [
-        .package(path: ".."),
+        // Named explicitly: a path dependency is otherwise known by its folder name, which differs
+        // between clones.
+        .package(name: "Obscura", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
     ],
     targets: [
