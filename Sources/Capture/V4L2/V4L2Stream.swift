@@ -1,0 +1,194 @@
+// One streaming session on a V4L2 device, as a straight line like the kernel's capture.c:
+// open, check capabilities, set the format and rate, request and map buffers, queue them,
+// stream on. Destroying the session streams off, unmaps and closes. Reopening after a device
+// loss is simply making a new session with the format the first one was granted.
+
+internal import CV4L2
+#if canImport(Glibc)
+internal import Glibc
+#endif
+
+/// A buffer the driver handed back.
+struct V4L2DequeuedBuffer {
+    var index: Int
+    var bytesUsed: Int
+    var flags: UInt32
+    var sequence: UInt32
+
+    var hasErrorFlag: Bool { flags & UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_ERROR) != 0 }
+}
+
+/// An open, streaming device with its buffers mapped.
+final class V4L2Stream {
+    let handle: V4L2Handle
+    let granted: V4L2GrantedFormat
+    private let mappings: V4L2Mappings
+    /// Buffers currently owned by the driver; DQBUF hands them back, QBUF returns them.
+    private var queued: Set<Int>
+
+    var path: String { handle.path }
+
+    /// Opens `path` and starts streaming in the proposed format (or, if `proposal` is nil, in
+    /// a format chosen from what the device offers for `options`).
+    init(path: String, proposal requested: V4L2FormatProposal?, options: V4L2Options) throws(CaptureError) {
+        let handle = try V4L2Handle(path: path)
+
+        var capability = v4l2_capability()
+        try handle.perform(.queryCapabilities, &capability)
+        let capabilities = (capability.capabilities & UInt32(truncatingIfNeeded: V4L2_CAP_DEVICE_CAPS)) != 0
+            ? capability.device_caps : capability.capabilities
+        guard capabilities & UInt32(truncatingIfNeeded: V4L2_CAP_VIDEO_CAPTURE) != 0 else {
+            throw .unsupported(path: path, reason: "not a video capture device (no V4L2_CAP_VIDEO_CAPTURE)")
+        }
+        guard capabilities & UInt32(truncatingIfNeeded: V4L2_CAP_STREAMING) != 0 else {
+            throw .unsupported(path: path, reason: "the driver does not support streaming I/O (no V4L2_CAP_STREAMING)")
+        }
+
+        let proposal: V4L2FormatProposal
+        if let requested {
+            proposal = requested
+        } else {
+            let offered = try enumerateFormats(handle).map(\.offered)
+            guard let chosen = chooseV4L2Format(offered: offered, options: options) else {
+                let names = offered.map(\.pixelFormat.description).joined(separator: ", ")
+                throw .unsupported(path: path, reason: "offers no format Obscura can capture (offers \(names); needs YUYV, NV12, GREY, YU12, 422P or MJPG)")
+            }
+            proposal = chosen
+        }
+
+        let granted = try negotiate(handle, proposal: proposal)
+        self.granted = granted
+
+        var request = v4l2_requestbuffers()
+        request.count = UInt32(max(4, options.bufferCount))
+        request.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        request.memory = V4L2_MEMORY_MMAP.rawValue
+        try handle.perform(.requestBuffers, &request)
+        // Fewer than two buffers cannot stream at all (capture.c says "insufficient buffer
+        // memory"); fewer than asked still works, with less slack.
+        guard request.count >= 2 else {
+            throw .unsupported(path: path, reason: "the driver granted \(request.count) buffer(s); streaming needs at least 2")
+        }
+
+        var mappings = V4L2Mappings()
+        for index in 0..<Int(request.count) {
+            var buffer = v4l2_buffer()
+            buffer.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+            buffer.memory = V4L2_MEMORY_MMAP.rawValue
+            buffer.index = UInt32(index)
+            try handle.perform(.queryBuffer, &buffer)
+            mappings.append(try handle.map(length: Int(buffer.length), offset: buffer.m.offset))
+        }
+        for index in 0..<mappings.count {
+            var buffer = v4l2_buffer()
+            buffer.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+            buffer.memory = V4L2_MEMORY_MMAP.rawValue
+            buffer.index = UInt32(index)
+            try handle.perform(.queueBuffer, &buffer)
+        }
+        var type = Int32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
+        try handle.perform(.streamOn, &type)
+
+        self.queued = Set(0..<mappings.count)
+        self.mappings = mappings
+        self.handle = handle
+    }
+
+    deinit {
+        // Best effort: the device may already be gone, and closing releases everything anyway.
+        var type = Int32(V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue)
+        _ = handle.performRaw(.streamOff, &type)
+    }
+
+    var bufferCount: Int { mappings.count }
+
+    /// Takes one filled buffer, or nil when none is ready yet.
+    func dequeue() throws(CaptureError) -> V4L2DequeuedBuffer? {
+        var buffer = v4l2_buffer()
+        buffer.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        buffer.memory = V4L2_MEMORY_MMAP.rawValue
+        guard try handle.perform(.dequeueBuffer, &buffer) == .completed else { return nil }
+        let index = Int(buffer.index)
+        // A driver handing back an index it never had, or one it already returned, would make
+        // the copy read memory the driver may be writing: stop here rather than trust it.
+        guard index < mappings.count, queued.remove(index) != nil else {
+            throw .unsupported(path: path, reason: "VIDIOC_DQBUF returned buffer \(index), which was not queued (\(mappings.count) buffers)")
+        }
+        return V4L2DequeuedBuffer(index: index, bytesUsed: min(Int(buffer.bytesused), mappings[index].count),
+                                  flags: buffer.flags, sequence: buffer.sequence)
+    }
+
+    /// Hands a buffer back to the driver to fill again.
+    func requeue(_ index: Int) throws(CaptureError) {
+        var buffer = v4l2_buffer()
+        buffer.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        buffer.memory = V4L2_MEMORY_MMAP.rawValue
+        buffer.index = UInt32(index)
+        try handle.perform(.queueBuffer, &buffer)
+        queued.insert(index)
+    }
+
+    /// The bytes the driver filled in a dequeued buffer.
+    func bytes(of buffer: V4L2DequeuedBuffer) -> UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(mappings[buffer.index])[0..<buffer.bytesUsed])
+    }
+
+    func waitForFrame(timeoutMilliseconds: Int32) throws(CaptureError) -> V4L2PollOutcome {
+        try handle.waitForFrame(timeoutMilliseconds: timeoutMilliseconds)
+    }
+}
+
+/// Sets the format and rate, then reads back what the driver granted and clamps it.
+///
+/// When S_FMT says EBUSY another process owns the format (a v4l2loopback writer, or a second
+/// reader of a camera): the current format is taken as granted, since asking again cannot help.
+func negotiate(_ handle: borrowing V4L2Handle, proposal: V4L2FormatProposal) throws(CaptureError) -> V4L2GrantedFormat {
+    var format = v4l2_format()
+    format.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+    format.fmt.pix.width = UInt32(proposal.width)
+    format.fmt.pix.height = UInt32(proposal.height)
+    format.fmt.pix.pixelformat = proposal.pixelFormat.rawValue
+    format.fmt.pix.field = V4L2_FIELD_NONE.rawValue
+    let setResult = handle.performRaw(.setFormat, &format)
+    if setResult == EBUSY {
+        format = v4l2_format()
+        format.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        try handle.perform(.getFormat, &format)
+    } else if setResult != 0 {
+        throw .system(call: "VIDIOC_S_FMT", path: handle.path, errno: setResult)
+    }
+    let pixelFormat = V4L2FourCC(rawValue: format.fmt.pix.pixelformat)
+    guard pixelFormat.pixelFormat != nil else {
+        throw .unsupported(path: handle.path, reason: "asked for \(proposal.pixelFormat) but the driver granted \(pixelFormat), which Obscura cannot carry (needs YUYV, NV12, GREY, YU12, 422P or MJPG)")
+    }
+    let width = Int(format.fmt.pix.width)
+    let height = Int(format.fmt.pix.height)
+    guard width > 0, height > 0 else {
+        throw .unsupported(path: handle.path, reason: "the driver granted an empty frame size \(width)x\(height)")
+    }
+    let clamped = clampV4L2Geometry(pixelFormat, width: width, height: height,
+                                    bytesPerLine: Int(format.fmt.pix.bytesperline),
+                                    sizeImage: Int(format.fmt.pix.sizeimage),
+                                    bufferLength: width * height * 2)
+
+    var fps = proposal.fps ?? 0
+    var parameters = v4l2_streamparm()
+    parameters.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+    if let requestedFPS = proposal.fps, requestedFPS > 0 {
+        let interval = V4L2Interval(fps: requestedFPS)
+        parameters.parm.capture.timeperframe.numerator = interval.numerator
+        parameters.parm.capture.timeperframe.denominator = interval.denominator
+        // Not every driver lets the rate be set (v4l2loopback's capture side does not); the
+        // rate read back below says what holds.
+        _ = handle.performRaw(.setParameters, &parameters)
+    }
+    parameters = v4l2_streamparm()
+    parameters.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+    if handle.performRaw(.getParameters, &parameters) == 0 {
+        let reported = V4L2Interval(numerator: parameters.parm.capture.timeperframe.numerator,
+                                    denominator: parameters.parm.capture.timeperframe.denominator)
+        if reported.fps > 0 { fps = reported.fps }
+    }
+    return V4L2GrantedFormat(pixelFormat: pixelFormat, width: width, height: height,
+                             bytesPerLine: clamped.bytesPerLine, sizeImage: clamped.sizeImage, fps: fps)
+}
