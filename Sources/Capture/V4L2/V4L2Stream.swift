@@ -102,8 +102,10 @@ final class V4L2Stream {
 
     var bufferCount: Int { mappings.count }
 
-    /// Takes one filled buffer, or nil when none is ready yet.
+    /// Takes one filled buffer, or nil when none is ready yet. Asks poll first, without
+    /// waiting: DQBUF on an empty queue would say EAGAIN, which libv4l2 prints to stderr.
     func dequeue() throws(CaptureError) -> V4L2DequeuedBuffer? {
+        if try handle.waitForFrame(timeoutMilliseconds: 0) == .timedOut { return nil }
         var buffer = v4l2_buffer()
         buffer.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
         buffer.memory = V4L2_MEMORY_MMAP.rawValue

@@ -59,10 +59,14 @@ struct V4L2Handle: ~Copyable {
     /// Opens `path` read-write and non-blocking (so DQBUF says EAGAIN instead of sleeping; the
     /// capture loop waits in poll, where it can time out). The corresponding C function is
     /// `v4l2_open`.
-    init(path: String) throws(CaptureError) {
+    ///
+    /// `throughLibV4L2: false` opens with open(2) instead, for output devices; libv4l2 passes
+    /// every later call on such a descriptor straight to the kernel.
+    init(path: String, throughLibV4L2: Bool = true) throws(CaptureError) {
         var descriptor: Int32
         repeat {
-            descriptor = obscura_v4l2_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+            descriptor = throughLibV4L2 ? obscura_v4l2_open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
+                                        : open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
         } while descriptor < 0 && errno == EINTR
         if descriptor < 0 {
             let code = errno
