@@ -42,8 +42,9 @@ final class BufferedFileReader {
     }
 
     /// Switches to another file, keeping the window memory (the folder camera reads one file per
-    /// frame).
-    func open(path: String) throws(CaptureError) {
+    /// frame). `cPath`, when given, is `path` as a NUL-terminated C string made in advance:
+    /// converting a String for `open(2)` allocates, and the folder camera opens a file a frame.
+    func open(path: String, cPath: ContiguousArray<CChar>? = nil) throws(CaptureError) {
         if descriptor >= 0 {
             _ = close(descriptor)
             descriptor = -1
@@ -52,9 +53,10 @@ final class BufferedFileReader {
         position = 0
         limit = 0
         storageOffset = 0
+        let converted = cPath ?? path.utf8CString
         var result: Int32
         repeat {
-            result = systemOpen(path)
+            result = converted.withUnsafeBufferPointer { systemOpen($0.baseAddress!) }
         } while result < 0 && errno == EINTR
         guard result >= 0 else {
             let code = errno
@@ -189,7 +191,7 @@ final class BufferedFileReader {
 }
 
 // The C calls under names that do not collide with the reader's own methods.
-private func systemOpen(_ path: String) -> Int32 { open(path, O_RDONLY | O_CLOEXEC) }
+private func systemOpen(_ path: UnsafePointer<CChar>) -> Int32 { open(path, O_RDONLY | O_CLOEXEC) }
 private func systemRead(_ descriptor: Int32, _ destination: UnsafeMutableRawPointer, _ count: Int) -> Int {
     read(descriptor, destination, count)
 }

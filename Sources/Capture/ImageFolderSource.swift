@@ -107,6 +107,8 @@ public final class ImageFolderSource: FrameSource {
     /// The most recent skipped image and why, for logs.
     public private(set) var lastDefect: String?
 
+    /// `files` as C strings, made once so that opening a file per frame does not allocate.
+    private let cPaths: [ContiguousArray<CChar>]
     private let reader: BufferedFileReader
     private var pacer: FramePacer
     private let layout: FrameLayout
@@ -150,6 +152,7 @@ public final class ImageFolderSource: FrameSource {
         }
         kind = chosen
         files = listing[chosen]!.sorted().map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
+        cPaths = files.map(\.utf8CString)
 
         // Check every header; the first sets the size.
         reader = try BufferedFileReader(path: files[0], windowCapacity: 64 * 1024)
@@ -205,9 +208,10 @@ public final class ImageFolderSource: FrameSource {
                 counters.loops &+= 1
             }
             let file = files[nextFile]
+            let cPath = cPaths[nextFile]
             nextFile &+= 1
             do {
-                try reader.open(path: file)
+                try reader.open(path: file, cPath: cPath)
                 if let problem = try load(into: &frame) {
                     counters.corrupt &+= 1
                     lastDefect = "\(file): \(problem)"

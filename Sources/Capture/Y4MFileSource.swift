@@ -236,12 +236,9 @@ public final class Y4MFileSource: FrameSource {
         var location: String { "frame \(frameInFile) at byte \(start)" }
         let available = try reader.ensure(6) ? 6 : reader.window.count
         let window = reader.window
-        let expected: [UInt8] = Array("FRAME".utf8)
-        var matches = available >= 6
-        if matches {
-            for index in 0..<5 where window[index] != expected[index] { matches = false }
-            matches = matches && (window[5] == 0x20 || window[5] == 0x0A)
-        }
+        // Byte by byte against "FRAME" (46 52 41 4D 45): no array literal, no allocation.
+        let matches = available >= 6 && window[0] == 0x46 && window[1] == 0x52 && window[2] == 0x41
+            && window[3] == 0x4D && window[4] == 0x45 && (window[5] == 0x20 || window[5] == 0x0A)
         guard matches else {
             counters.corrupt &+= 1
             throw .badHeader(path: path, location: location,
@@ -271,7 +268,10 @@ public final class Y4MFileSource: FrameSource {
         let start = reader.offset
         let base = frame.buffer.baseAddress
         var done = 0
-        for plane in layout.planes {
+        let planes = layout.planes
+        // Index loop: a `for in` over the array allocates per step in unoptimised builds.
+        for planeIndex in 0..<planes.count {
+            let plane = planes[planeIndex]
             let rowBytes = plane.rowBytes
             if plane.stride == rowBytes {
                 let wanted = rowBytes * plane.height

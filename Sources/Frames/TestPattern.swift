@@ -168,7 +168,10 @@ struct PatternWriter {
     func copyFirstRow(of first: Int, through end: Int) {
         guard first < end else { return }
         let planes = layout.planes
-        for (planeIndex, plane) in planes.enumerated() {
+        // Index loop rather than `enumerated()`: in unoptimised builds the generic iterator
+        // allocates a coroutine frame per step, and this runs every frame.
+        for planeIndex in 0..<planes.count {
+            let plane = planes[planeIndex]
             let subsampled = planeIndex > 0 && verticalSubsampling == 2
             let firstRow = subsampled ? first / 2 : first
             let endRow = min(plane.height, subsampled ? (end + 1) / 2 : end)
