@@ -260,3 +260,13 @@ import Frames
         #expect(copied == rounds)
     }
 }
+
+@Suite struct V4L2SpecBridgeTests {
+    @Test func specOptionsBecomeCameraOptions() {
+        let options = V4L2Options(spec: CameraSpec.V4L2Options(width: 1280, height: 720, fps: 30, format: .mjpeg), poolSize: 6)
+        #expect(options.pixelFormat == .mjpeg && options.width == 1280 && options.height == 720)
+        #expect(options.fps == 30 && options.poolSize == 6)
+        #expect(V4L2Options(spec: CameraSpec.V4L2Options()).pixelFormat == nil)
+        #expect(PixelFormat.allCases.allSatisfy { V4L2FourCC($0).pixelFormat == $0 })
+    }
+}
