@@ -79,12 +79,21 @@ import Frames
         let start = ContinuousClock.now
         for _ in 0..<20 {
             _ = pacer.waitForNextFrame()
-            // Work that takes a varying part of each interval must not push the schedule back.
-            sleepUntil(.now + .milliseconds(3))
+            // Work that takes most of each interval must not push the schedule back.
+            sleepUntil(.now + .milliseconds(7))
         }
         let elapsed = ContinuousClock.now - start
-        // 19 intervals (190 ms) plus the last 3 ms of work; drifting sleeps would take ~250 ms.
-        #expect(elapsed >= .milliseconds(185) && elapsed <= .milliseconds(240), "took \(elapsed)")
+        // 19 intervals (190 ms) plus the last 7 ms of work; sleeping a whole interval after
+        // each frame's work would take 20 x 17 = 340 ms.
+        #expect(elapsed >= .milliseconds(185) && elapsed <= .milliseconds(300), "took \(elapsed)")
+    }
+
+    @Test func specPacingWinsOverTheArgument() throws {
+        let source = try openCamera(spec: "pattern:64x48@50?pacing=nominal", pacing: .freeRunning)
+        let start = ContinuousClock.now
+        try drain(source, limit: 10)
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(150) && elapsed <= .milliseconds(600), "took \(elapsed)")
     }
 
     @Test func freeRunningDoesNotWait() throws {
