@@ -1,0 +1,735 @@
+// Multi-scale detection with a CascadeClassifier, following OpenCV 4's CascadeClassifier
+// ("new" implementation) step for step so that the raw hits are the same: the same scale list,
+// the image (not the features) resized per scale with bit-exact bilinear interpolation, the same
+// window grid and stride, variance normalisation and its low-contrast rejection, float feature
+// arithmetic with double stage sums, the "skip the next window after a stage-0 rejection" rule,
+// and groupRectangles with eps 0.2.
+//
+// Speed comes from evaluating eight horizontally adjacent windows at once with SIMD for as long
+// as at least a few of them survive, then finishing the survivors one by one. For scales below
+// 2, where OpenCV visits every other column, the integral images are split into even and odd
+// columns so that the eight windows' samples are still contiguous in memory. Feature corners are
+// compiled into offsets once per frame size (OpenCV does the same per scale buffer).
+
+import Frames
+
+/// A width and height in pixels.
+public struct DetectionSize: Equatable, Hashable, Sendable, CustomStringConvertible {
+    public var width: Int
+    public var height: Int
+
+    public init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+    }
+
+    public static let zero = DetectionSize(width: 0, height: 0)
+    public var description: String { "\(width)x\(height)" }
+}
+
+/// The knobs of `detectMultiScale`.
+public struct DetectionParameters: Sendable, Equatable {
+    /// Ratio between successive scales; must be greater than 1.
+    public var scaleFactor: Double
+    /// Raw hits a group needs more than this many of to be reported (0 reports raw hits).
+    public var minNeighbors: Int
+    /// Smallest window considered (zero: no limit).
+    public var minSize: DetectionSize
+    /// Largest window considered (zero: the image size).
+    public var maxSize: DetectionSize
+
+    public init(scaleFactor: Double = 1.1, minNeighbors: Int = 3, minSize: DetectionSize = .zero,
+                maxSize: DetectionSize = .zero) {
+        self.scaleFactor = scaleFactor
+        self.minNeighbors = minNeighbors
+        self.minSize = minSize
+        self.maxSize = maxSize
+    }
+}
+
+/// An 8-bit greyscale image in caller-owned memory.
+public struct GrayPlane {
+    public var base: UnsafePointer<UInt8>
+    public var width: Int
+    public var height: Int
+    /// Bytes from one row to the next.
+    public var stride: Int
+
+    public init(base: UnsafePointer<UInt8>, width: Int, height: Int, stride: Int) {
+        self.base = base
+        self.width = width
+        self.height = height
+        self.stride = stride
+    }
+}
+
+// MARK: - Compiled cascade
+
+/// A Haar stump with its corners as offsets into the integral buffers.
+struct HaarStumpRecord {
+    var a0: Int32, b0: Int32, c0: Int32, d0: Int32
+    var a1: Int32, b1: Int32, c1: Int32, d1: Int32
+    var a2: Int32, b2: Int32, c2: Int32, d2: Int32
+    var weight0: Float, weight1: Float, weight2: Float
+    var threshold: Float
+    var left: Float
+    var right: Float
+    var hasThird: Bool
+}
+
+/// An LBP stump: the 4x4 grid of corners, the two leaf values and the 256-bit category subset.
+struct LBPStumpRecord {
+    var offsets: (Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32,
+                  Int32, Int32, Int32, Int32, Int32, Int32, Int32, Int32)
+    var left: Float
+    var right: Float
+    var subset: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+}
+
+/// Offsets of a feature's corners for one integral layout.
+private struct IntegralLayout: Equatable {
+    /// Elements from one integral row to the next.
+    var rowStride: Int
+    /// Whether columns are split into an even half and an odd half (`oddOffset` apart).
+    var splitColumns: Bool
+    var oddOffset: Int
+    var tiltedOffset: Int
+    var squaresOffset: Int
+
+    func offset(x: Int, y: Int) -> Int32 {
+        if splitColumns {
+            return Int32((x & 1) * oddOffset + y * rowStride + (x >> 1))
+        }
+        return Int32(y * rowStride + x)
+    }
+}
+
+/// A cascade compiled for one integral layout: flat records in stage order.
+private final class CompiledCascade {
+    let layout: IntegralLayout
+    let stageCount: Int
+    let stageFirst: UnsafeMutablePointer<Int>
+    let stageCounts: UnsafeMutablePointer<Int>
+    let stageThresholds: UnsafeMutablePointer<Float>
+    let haarStumps: UnsafeMutableBufferPointer<HaarStumpRecord>
+    let lbpStumps: UnsafeMutableBufferPointer<LBPStumpRecord>
+    /// For trees (non-stump cascades): one record per node, leaf values stay in the classifier.
+    let haarNodes: UnsafeMutableBufferPointer<HaarStumpRecord>
+    let lbpNodes: UnsafeMutableBufferPointer<LBPStumpRecord>
+    /// The variance window (the detection window less a one-pixel border).
+    let normSum: (Int32, Int32, Int32, Int32)
+    let normSquares: (Int32, Int32, Int32, Int32)
+    let normArea: Double
+
+    init(_ cascade: CascadeClassifier, layout: IntegralLayout) {
+        self.layout = layout
+        stageCount = cascade.stages.count
+        stageFirst = .allocate(capacity: stageCount)
+        stageCounts = .allocate(capacity: stageCount)
+        stageThresholds = .allocate(capacity: stageCount)
+        for (index, stage) in cascade.stages.enumerated() {
+            stageFirst[index] = stage.firstTree
+            stageCounts[index] = stage.treeCount
+            stageThresholds[index] = stage.threshold
+        }
+
+        func rectOffsets(_ rect: CascadeClassifier.HaarRect?, tilted: Bool) -> (Int32, Int32, Int32, Int32) {
+            guard let rect else { return (0, 0, 0, 0) }
+            if tilted {
+                let base = Int32(layout.tiltedOffset)
+                return (base + layout.offset(x: rect.x, y: rect.y),
+                        base + layout.offset(x: rect.x - rect.height, y: rect.y + rect.height),
+                        base + layout.offset(x: rect.x + rect.width, y: rect.y + rect.width),
+                        base + layout.offset(x: rect.x + rect.width - rect.height, y: rect.y + rect.width + rect.height))
+            }
+            return (layout.offset(x: rect.x, y: rect.y), layout.offset(x: rect.x + rect.width, y: rect.y),
+                    layout.offset(x: rect.x, y: rect.y + rect.height),
+                    layout.offset(x: rect.x + rect.width, y: rect.y + rect.height))
+        }
+        func haarRecord(_ feature: CascadeClassifier.HaarFeature, threshold: Float, left: Float, right: Float) -> HaarStumpRecord {
+            let r0 = rectOffsets(feature.rects[0], tilted: feature.tilted)
+            let r1 = rectOffsets(feature.rects.count > 1 ? feature.rects[1] : nil, tilted: feature.tilted)
+            let r2 = rectOffsets(feature.rects.count > 2 ? feature.rects[2] : nil, tilted: feature.tilted)
+            let weight2: Float = feature.rects.count > 2 ? feature.rects[2].weight : 0
+            return HaarStumpRecord(
+                a0: r0.0, b0: r0.1, c0: r0.2, d0: r0.3, a1: r1.0, b1: r1.1, c1: r1.2, d1: r1.3,
+                a2: r2.0, b2: r2.1, c2: r2.2, d2: r2.3,
+                weight0: feature.rects[0].weight, weight1: feature.rects.count > 1 ? feature.rects[1].weight : 0,
+                weight2: weight2, threshold: threshold, left: left, right: right, hasThird: weight2 != 0)
+        }
+        func lbpRecord(_ feature: CascadeClassifier.LBPFeature, subsetStart: Int, left: Float, right: Float) -> LBPStumpRecord {
+            var grid = [Int32](repeating: 0, count: 16)
+            for row in 0..<4 {
+                for column in 0..<4 {
+                    grid[row * 4 + column] = layout.offset(x: feature.x + column * feature.width,
+                                                           y: feature.y + row * feature.height)
+                }
+            }
+            var words = [UInt32](repeating: 0, count: 8)
+            for word in 0..<min(8, cascade.categoryWords) {
+                words[word] = UInt32(bitPattern: cascade.subsets[subsetStart + word])
+            }
+            return LBPStumpRecord(
+                offsets: (grid[0], grid[1], grid[2], grid[3], grid[4], grid[5], grid[6], grid[7],
+                          grid[8], grid[9], grid[10], grid[11], grid[12], grid[13], grid[14], grid[15]),
+                left: left, right: right,
+                subset: (words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7]))
+        }
+
+        let stumps = cascade.isStumpCascade
+        let nodeCount = cascade.nodes.count
+        haarStumps = .allocate(capacity: cascade.featureType == .haar && stumps ? nodeCount : 0)
+        lbpStumps = .allocate(capacity: cascade.featureType == .lbp && stumps ? nodeCount : 0)
+        haarNodes = .allocate(capacity: cascade.featureType == .haar && !stumps ? nodeCount : 0)
+        lbpNodes = .allocate(capacity: cascade.featureType == .lbp && !stumps ? nodeCount : 0)
+        for (index, node) in cascade.nodes.enumerated() {
+            // For stumps the node's two leaves are the tree's leaves 0 and 1 (at 2 * index).
+            let left = stumps ? cascade.leaves[2 * index] : 0
+            let right = stumps ? cascade.leaves[2 * index + 1] : 0
+            switch cascade.featureType {
+            case .haar:
+                let record = haarRecord(cascade.haarFeatures[node.featureIndex], threshold: node.threshold, left: left, right: right)
+                if stumps { haarStumps[index] = record } else { haarNodes[index] = record }
+            case .lbp:
+                let record = lbpRecord(cascade.lbpFeatures[node.featureIndex], subsetStart: index * cascade.categoryWords,
+                                       left: left, right: right)
+                if stumps { lbpStumps[index] = record } else { lbpNodes[index] = record }
+            }
+        }
+        let width = cascade.windowWidth, height = cascade.windowHeight
+        normSum = (layout.offset(x: 1, y: 1), layout.offset(x: width - 1, y: 1),
+                   layout.offset(x: 1, y: height - 1), layout.offset(x: width - 1, y: height - 1))
+        let squares = Int32(layout.squaresOffset)
+        normSquares = (normSum.0 + squares, normSum.1 + squares, normSum.2 + squares, normSum.3 + squares)
+        normArea = Double((width - 2) * (height - 2))
+    }
+
+    deinit {
+        stageFirst.deallocate()
+        stageCounts.deallocate()
+        stageThresholds.deallocate()
+        haarStumps.deallocate()
+        lbpStumps.deallocate()
+        haarNodes.deallocate()
+        lbpNodes.deallocate()
+    }
+}
+
+// MARK: - SIMD kernels
+
+@inline(__always)
+private func load8(_ base: UnsafePointer<Int32>, _ offset: Int32) -> SIMD8<Int32> {
+    UnsafeRawPointer(base + Int(offset)).loadUnaligned(as: SIMD8<Int32>.self)
+}
+
+@inline(__always)
+private func rectSum8(_ base: UnsafePointer<Int32>, _ a: Int32, _ b: Int32, _ c: Int32, _ d: Int32) -> SIMD8<Int32> {
+    load8(base, a) &- load8(base, b) &- load8(base, c) &+ load8(base, d)
+}
+
+@inline(__always)
+private func rectSum(_ base: UnsafePointer<Int32>, _ a: Int32, _ b: Int32, _ c: Int32, _ d: Int32) -> Int32 {
+    base[Int(a)] &- base[Int(b)] &- base[Int(c)] &+ base[Int(d)]
+}
+
+@inline(__always)
+private func toDouble(_ value: SIMD8<Float>) -> SIMD8<Double> {
+    SIMD8<Double>(Double(value[0]), Double(value[1]), Double(value[2]), Double(value[3]),
+                  Double(value[4]), Double(value[5]), Double(value[6]), Double(value[7]))
+}
+
+/// The value of one Haar feature for eight windows, before variance normalisation.
+@inline(__always)
+private func haarValue8(_ base: UnsafePointer<Int32>, _ stump: UnsafePointer<HaarStumpRecord>) -> SIMD8<Float> {
+    let s = stump.pointee
+    var value = s.weight0 * SIMD8<Float>(rectSum8(base, s.a0, s.b0, s.c0, s.d0))
+        + s.weight1 * SIMD8<Float>(rectSum8(base, s.a1, s.b1, s.c1, s.d1))
+    if s.hasThird { value += s.weight2 * SIMD8<Float>(rectSum8(base, s.a2, s.b2, s.c2, s.d2)) }
+    return value
+}
+
+@inline(__always)
+private func haarValue(_ base: UnsafePointer<Int32>, _ stump: UnsafePointer<HaarStumpRecord>) -> Float {
+    let s = stump.pointee
+    var value = s.weight0 * Float(rectSum(base, s.a0, s.b0, s.c0, s.d0))
+        + s.weight1 * Float(rectSum(base, s.a1, s.b1, s.c1, s.d1))
+    if s.hasThird { value += s.weight2 * Float(rectSum(base, s.a2, s.b2, s.c2, s.d2)) }
+    return value
+}
+
+/// The stage sum of a stump stage for eight windows.
+@inline(__always)
+private func haarStage8(_ base: UnsafePointer<Int32>, _ stumps: UnsafePointer<HaarStumpRecord>, _ count: Int,
+                        _ normFactor: SIMD8<Float>) -> SIMD8<Double> {
+    var sum = SIMD8<Double>()
+    for index in 0..<count {
+        let stump = stumps + index
+        let value = haarValue8(base, stump) * normFactor
+        let chosen = SIMD8<Float>(repeating: stump.pointee.right)
+            .replacing(with: stump.pointee.left, where: value .< stump.pointee.threshold)
+        sum += toDouble(chosen)
+    }
+    return sum
+}
+
+@inline(__always)
+private func lbpCode8(_ base: UnsafePointer<Int32>, _ stump: UnsafePointer<LBPStumpRecord>) -> SIMD8<Int32> {
+    let o = stump.pointee.offsets
+    let p0 = load8(base, o.0), p1 = load8(base, o.1), p2 = load8(base, o.2), p3 = load8(base, o.3)
+    let p4 = load8(base, o.4), p5 = load8(base, o.5), p6 = load8(base, o.6), p7 = load8(base, o.7)
+    let p8 = load8(base, o.8), p9 = load8(base, o.9), p10 = load8(base, o.10), p11 = load8(base, o.11)
+    let p12 = load8(base, o.12), p13 = load8(base, o.13), p14 = load8(base, o.14), p15 = load8(base, o.15)
+    let center = p5 &- p6 &- p9 &+ p10
+    let zero = SIMD8<Int32>()
+    var code = zero.replacing(with: 128, where: (p0 &- p1 &- p4 &+ p5) .>= center)
+    code |= zero.replacing(with: 64, where: (p1 &- p2 &- p5 &+ p6) .>= center)
+    code |= zero.replacing(with: 32, where: (p2 &- p3 &- p6 &+ p7) .>= center)
+    code |= zero.replacing(with: 16, where: (p6 &- p7 &- p10 &+ p11) .>= center)
+    code |= zero.replacing(with: 8, where: (p10 &- p11 &- p14 &+ p15) .>= center)
+    code |= zero.replacing(with: 4, where: (p9 &- p10 &- p13 &+ p14) .>= center)
+    code |= zero.replacing(with: 2, where: (p8 &- p9 &- p12 &+ p13) .>= center)
+    code |= zero.replacing(with: 1, where: (p4 &- p5 &- p8 &+ p9) .>= center)
+    return code
+}
+
+@inline(__always)
+private func lbpCode(_ base: UnsafePointer<Int32>, _ stump: UnsafePointer<LBPStumpRecord>) -> Int {
+    let o = stump.pointee.offsets
+    @inline(__always) func at(_ offset: Int32) -> Int32 { base[Int(offset)] }
+    let p0 = at(o.0), p1 = at(o.1), p2 = at(o.2), p3 = at(o.3), p4 = at(o.4), p5 = at(o.5), p6 = at(o.6), p7 = at(o.7)
+    let p8 = at(o.8), p9 = at(o.9), p10 = at(o.10), p11 = at(o.11), p12 = at(o.12), p13 = at(o.13), p14 = at(o.14), p15 = at(o.15)
+    let center = p5 &- p6 &- p9 &+ p10
+    var code = 0
+    if p0 &- p1 &- p4 &+ p5 >= center { code |= 128 }
+    if p1 &- p2 &- p5 &+ p6 >= center { code |= 64 }
+    if p2 &- p3 &- p6 &+ p7 >= center { code |= 32 }
+    if p6 &- p7 &- p10 &+ p11 >= center { code |= 16 }
+    if p10 &- p11 &- p14 &+ p15 >= center { code |= 8 }
+    if p9 &- p10 &- p13 &+ p14 >= center { code |= 4 }
+    if p8 &- p9 &- p12 &+ p13 >= center { code |= 2 }
+    if p4 &- p5 &- p8 &+ p9 >= center { code |= 1 }
+    return code
+}
+
+@inline(__always)
+private func lbpGoesLeft(_ stump: UnsafePointer<LBPStumpRecord>, _ code: Int) -> Bool {
+    let word: UInt32
+    let s = stump.pointee.subset
+    switch code >> 5 {
+    case 0: word = s.0
+    case 1: word = s.1
+    case 2: word = s.2
+    case 3: word = s.3
+    case 4: word = s.4
+    case 5: word = s.5
+    case 6: word = s.6
+    default: word = s.7
+    }
+    return (word >> UInt32(code & 31)) & 1 != 0
+}
+
+@inline(__always)
+private func lbpStage8(_ base: UnsafePointer<Int32>, _ stumps: UnsafePointer<LBPStumpRecord>, _ count: Int) -> SIMD8<Double> {
+    var sum = SIMD8<Double>()
+    for index in 0..<count {
+        let stump = stumps + index
+        let code = lbpCode8(base, stump)
+        let left = Double(stump.pointee.left), right = Double(stump.pointee.right)
+        var chosen = SIMD8<Double>()
+        for lane in 0..<8 { chosen[lane] = lbpGoesLeft(stump, Int(code[lane])) ? left : right }
+        sum += chosen
+    }
+    return sum
+}
+
+// MARK: - Detector
+
+/// Runs one cascade over images, reusing its buffers from frame to frame: after the first frame
+/// of a given size, detection allocates only the result arrays.
+///
+/// Not thread-safe: use one detector per thread.
+public final class CascadeDetector {
+    public let classifier: CascadeClassifier
+
+    private var imageWidth = -1
+    private var imageHeight = -1
+    private var resized: UnsafeMutablePointer<UInt8>?
+    private var dense: UnsafeMutablePointer<Int32>?
+    private var split: UnsafeMutablePointer<Int32>?
+    private var tiltedScratch: UnsafeMutablePointer<Int32>?
+    private var denseLayout = IntegralLayout(rowStride: 0, splitColumns: false, oddOffset: 0, tiltedOffset: 0, squaresOffset: 0)
+    private var splitLayout = IntegralLayout(rowStride: 0, splitColumns: true, oddOffset: 0, tiltedOffset: 0, squaresOffset: 0)
+    private var denseProgram: CompiledCascade?
+    private var splitProgram: CompiledCascade?
+    private var resizers: [BilinearResizer] = []
+    /// Below this many surviving windows out of eight, finishing one by one is cheaper than SIMD.
+    public var simdSurvivorThreshold = 3
+
+    public init(classifier: CascadeClassifier) {
+        self.classifier = classifier
+    }
+
+    deinit {
+        resized?.deallocate()
+        dense?.deallocate()
+        split?.deallocate()
+        tiltedScratch?.deallocate()
+    }
+
+    /// Detects objects and groups the hits as `detectMultiScale` does.
+    public func detect(_ image: GrayPlane, parameters: DetectionParameters = DetectionParameters()) -> [DetectionBox] {
+        let raw = detectCandidates(image, parameters: parameters)
+        return groupRectangles(raw, groupThreshold: parameters.minNeighbors, eps: 0.2)
+    }
+
+    /// The scales OpenCV's detectMultiScale would scan for this image size.
+    public func scales(imageWidth: Int, imageHeight: Int, parameters: DetectionParameters) -> [Float] {
+        let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
+        guard imageWidth >= windowWidth, imageHeight >= windowHeight, parameters.scaleFactor > 1 else { return [] }
+        var all: [Float] = []
+        var factor = 1.0
+        while all.count < 4096 {
+            let width = Int((Double(windowWidth) * factor).rounded(.toNearestOrEven))
+            let height = Int((Double(windowHeight) * factor).rounded(.toNearestOrEven))
+            if width > imageWidth || height > imageHeight { break }
+            all.append(Float(factor))
+            factor *= parameters.scaleFactor
+        }
+        var maxSize = parameters.maxSize
+        if maxSize.width == 0 || maxSize.height == 0 { maxSize = DetectionSize(width: imageWidth, height: imageHeight) }
+        var chosen: [Float] = []
+        for scale in all {
+            let width = Int((Float(windowWidth) * scale).rounded(.toNearestOrEven))
+            let height = Int((Float(windowHeight) * scale).rounded(.toNearestOrEven))
+            if width > maxSize.width || height > maxSize.height { break }
+            if width < parameters.minSize.width || height < parameters.minSize.height { continue }
+            chosen.append(scale)
+        }
+        return chosen
+    }
+
+    private func prepare(width: Int, height: Int) {
+        if width == imageWidth && height == imageHeight { return }
+        imageWidth = width
+        imageHeight = height
+        resized?.deallocate()
+        dense?.deallocate()
+        split?.deallocate()
+        tiltedScratch?.deallocate()
+        resizers = []
+        let tilted = classifier.hasTiltedFeatures
+        let regions = tilted ? 3 : 2
+        let padding = 64
+        let rows = height + 1
+        // Dense layout: one stride for every scale (the widest), regions one after another.
+        let stride = (width + 1 + 7) & ~7
+        let denseRegion = stride * rows + padding
+        denseLayout = IntegralLayout(rowStride: stride, splitColumns: false, oddOffset: 0,
+                                     tiltedOffset: denseRegion, squaresOffset: (tilted ? 2 : 1) * denseRegion)
+        // Split layout: even columns then odd columns, each half as wide.
+        let halfStride = (stride / 2 + 7) & ~7
+        let half = halfStride * rows + padding
+        let splitRegion = 2 * half + padding
+        splitLayout = IntegralLayout(rowStride: halfStride, splitColumns: true, oddOffset: half,
+                                     tiltedOffset: splitRegion, squaresOffset: (tilted ? 2 : 1) * splitRegion)
+        resized = .allocate(capacity: width * height + padding)
+        dense = .allocate(capacity: regions * denseRegion + padding)
+        dense!.initialize(repeating: 0, count: regions * denseRegion + padding)
+        split = .allocate(capacity: regions * splitRegion + padding)
+        split!.initialize(repeating: 0, count: regions * splitRegion + padding)
+        tiltedScratch = tilted ? .allocate(capacity: integralTiltedScratchCount(width: width)) : nil
+        denseProgram = CompiledCascade(classifier, layout: denseLayout)
+        splitProgram = CompiledCascade(classifier, layout: splitLayout)
+    }
+
+    private func resizer(index: Int, width: Int, height: Int) -> BilinearResizer {
+        while resizers.count <= index {
+            resizers.append(BilinearResizer(sourceWidth: imageWidth, sourceHeight: imageHeight, width: 1, height: 1))
+        }
+        let existing = resizers[index]
+        if existing.width == width && existing.height == height { return existing }
+        let made = BilinearResizer(sourceWidth: imageWidth, sourceHeight: imageHeight, width: width, height: height)
+        resizers[index] = made
+        return made
+    }
+
+    /// Raw hits before grouping, in the order OpenCV's single-threaded run reports them.
+    public func detectCandidates(_ image: GrayPlane, parameters: DetectionParameters = DetectionParameters()) -> [DetectionBox] {
+        let scales = scales(imageWidth: image.width, imageHeight: image.height, parameters: parameters)
+        guard !scales.isEmpty else { return [] }
+        prepare(width: image.width, height: image.height)
+        let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
+
+        struct ScaleGeometry {
+            var scale: Float
+            var width: Int, height: Int
+            var step: Int
+            var workingWidth: Int, workingHeight: Int
+        }
+        let geometry = scales.map { scale -> ScaleGeometry in
+            let width = Int((Float(image.width) / scale).rounded(.toNearestOrEven))
+            let height = Int((Float(image.height) / scale).rounded(.toNearestOrEven))
+            return ScaleGeometry(scale: scale, width: width, height: height, step: scale >= 2 ? 1 : 2,
+                                 workingWidth: max(width + 1 - windowWidth, 0), workingHeight: max(height + 1 - windowHeight, 0))
+        }
+        // OpenCV splits rows into stripes (one per 32 columns of the first scale) whose union can
+        // stop short of the last row. On one thread it runs all stripes as one range, so hits come
+        // out scale by scale, row by row, as here.
+        let stripeCount = max((geometry[0].workingWidth + 31) / 32, 1)
+        let stripeSizes = geometry.map { g in max((g.workingHeight / g.step + stripeCount - 1) / stripeCount, 1) * g.step }
+
+        var hits: [(scale: Int, y: Int, x: Int)] = []
+        for (scaleIndex, g) in geometry.enumerated() {
+            let plane: UnsafePointer<UInt8>
+            let planeStride: Int
+            if g.width == image.width && g.height == image.height {
+                plane = image.base
+                planeStride = image.stride
+            } else {
+                let resizer = resizer(index: scaleIndex, width: g.width, height: g.height)
+                resizer.resize(source: image.base, sourceStride: image.stride, destination: resized!, destinationStride: g.width)
+                plane = UnsafePointer(resized!)
+                planeStride = g.width
+            }
+            let dense = self.dense!
+            let tilted = classifier.hasTiltedFeatures
+            let wantsSquares = classifier.featureType == .haar
+            computeIntegralImages(
+                source: plane, sourceStride: planeStride, width: g.width, height: g.height,
+                into: IntegralPlanes(sum: dense, squaredSum: wantsSquares ? dense + denseLayout.squaresOffset : nil,
+                                     tilted: tilted ? dense + denseLayout.tiltedOffset : nil, stride: denseLayout.rowStride),
+                scratch: tiltedScratch)
+            let program: CompiledCascade
+            let buffer: UnsafeMutablePointer<Int32>
+            if g.step == 2 {
+                splitColumns(width: g.width + 1, height: g.height + 1, squares: wantsSquares, tilted: tilted)
+                program = splitProgram!
+                buffer = split!
+            } else {
+                program = denseProgram!
+                buffer = dense
+            }
+            let rowEnd = min(stripeCount * stripeSizes[scaleIndex], g.workingHeight)
+            let windowCount = (g.workingWidth + g.step - 1) / g.step
+            var y = 0
+            while y < rowEnd {
+                let rowBase = UnsafePointer(buffer + y * program.layout.rowStride)
+                scanRow(rowBase, windowCount: windowCount, program: program) { window in
+                    hits.append((scaleIndex, y, window * g.step))
+                }
+                y += g.step
+            }
+        }
+        return hits.map { hit in
+            let scale = geometry[hit.scale].scale
+            return DetectionBox(
+                x: Int((Float(hit.x) * scale).rounded(.toNearestOrEven)),
+                y: Int((Float(hit.y) * scale).rounded(.toNearestOrEven)),
+                width: Int((Float(windowWidth) * scale).rounded(.toNearestOrEven)),
+                height: Int((Float(windowHeight) * scale).rounded(.toNearestOrEven)))
+        }
+    }
+
+    /// Copies the dense integral planes into the split (even/odd column) layout.
+    private func splitColumns(width: Int, height: Int, squares: Bool, tilted: Bool) {
+        let source = dense!, target = split!
+        var regions: [(Int, Int)] = [(0, 0)]
+        if squares { regions.append((denseLayout.squaresOffset, splitLayout.squaresOffset)) }
+        if tilted { regions.append((denseLayout.tiltedOffset, splitLayout.tiltedOffset)) }
+        let evenCount = (width + 1) / 2, oddCount = width / 2
+        for (from, to) in regions {
+            for row in 0..<height {
+                let input = source + from + row * denseLayout.rowStride
+                let even = target + to + row * splitLayout.rowStride
+                let odd = even + splitLayout.oddOffset
+                for column in 0..<evenCount { even[column] = input[2 * column] }
+                for column in 0..<oddCount { odd[column] = input[2 * column + 1] }
+            }
+        }
+    }
+
+    /// Evaluates the windows of one row; calls `hit` with the index of each accepted window.
+    @inline(__always)
+    private func scanRow(_ rowBase: UnsafePointer<Int32>, windowCount: Int, program: CompiledCascade,
+                         hit: (Int) -> Void) {
+        if classifier.isStumpCascade {
+            switch classifier.featureType {
+            case .haar: scanRowHaarStumps(rowBase, windowCount: windowCount, program: program, hit: hit)
+            case .lbp: scanRowLBPStumps(rowBase, windowCount: windowCount, program: program, hit: hit)
+            }
+        } else {
+            scanRowTrees(rowBase, windowCount: windowCount, program: program, hit: hit)
+        }
+    }
+
+    private func scanRowHaarStumps(_ rowBase: UnsafePointer<Int32>, windowCount: Int, program: CompiledCascade,
+                                   hit: (Int) -> Void) {
+        let stumps = UnsafePointer(program.haarStumps.baseAddress!)
+        let stageCount = program.stageCount
+        let area = program.normArea
+        let n = program.normSum, q = program.normSquares
+        let firstStageCount = program.stageCounts[0]
+        let firstThreshold = Double(program.stageThresholds[0])
+        var skipNext = false
+        var start = 0
+        while start < windowCount {
+            let lanes = min(8, windowCount - start)
+            let base = rowBase + start
+            // Variance normalisation over the window less its border, as HaarEvaluator::setWindow.
+            let sums = rectSum8(base, n.0, n.1, n.2, n.3)
+            let squares = rectSum8(base, q.0, q.1, q.2, q.3)
+            let sumsDouble = SIMD8<Double>(SIMD8<Int64>(truncatingIfNeeded: sums))
+            let squaresDouble = SIMD8<Double>(SIMD8<Int64>(truncatingIfNeeded: SIMD8<UInt32>(truncatingIfNeeded: squares)))
+            let normVariance = area * squaresDouble - sumsDouble * sumsDouble
+            let inverse = 1.0 / normVariance.squareRoot()
+            let normFactor = SIMD8<Float>(Float(inverse[0]), Float(inverse[1]), Float(inverse[2]), Float(inverse[3]),
+                                          Float(inverse[4]), Float(inverse[5]), Float(inverse[6]), Float(inverse[7]))
+            let valid = (normVariance .> 0) .& (area * toDouble(normFactor) .< 0.1)
+
+            let stageSum = haarStage8(base, stumps, firstStageCount, normFactor)
+            let passed = stageSum .>= firstThreshold
+            var alive: UInt32 = 0
+            for lane in 0..<lanes {
+                if skipNext { skipNext = false; continue }
+                if !valid[lane] { continue }
+                if !passed[lane] { skipNext = true; continue }
+                alive |= 1 << UInt32(lane)
+            }
+            var stage = 1
+            var stumpStart = firstStageCount
+            while alive != 0 && stage < stageCount && alive.nonzeroBitCount >= simdSurvivorThreshold {
+                let count = program.stageCounts[stage]
+                let sum = haarStage8(base, stumps + stumpStart, count, normFactor)
+                let stagePassed = sum .>= Double(program.stageThresholds[stage])
+                for lane in 0..<8 where alive & (1 << UInt32(lane)) != 0 && !stagePassed[lane] {
+                    alive &= ~(1 << UInt32(lane))
+                }
+                stumpStart += count
+                stage += 1
+            }
+            while alive != 0 {
+                let lane = alive.trailingZeroBitCount
+                alive &= alive - 1
+                let window = base + lane
+                let factor = normFactor[lane]
+                var accepted = true
+                var laneStump = stumpStart
+                for laneStage in stage..<stageCount {
+                    let count = program.stageCounts[laneStage]
+                    var sum = 0.0
+                    for index in laneStump..<(laneStump + count) {
+                        let stump = stumps + index
+                        let value = haarValue(window, stump) * factor
+                        sum += Double(value < stump.pointee.threshold ? stump.pointee.left : stump.pointee.right)
+                    }
+                    if sum < Double(program.stageThresholds[laneStage]) { accepted = false; break }
+                    laneStump += count
+                }
+                if accepted { hit(start + lane) }
+            }
+            start += 8
+        }
+    }
+
+    private func scanRowLBPStumps(_ rowBase: UnsafePointer<Int32>, windowCount: Int, program: CompiledCascade,
+                                  hit: (Int) -> Void) {
+        let stumps = UnsafePointer(program.lbpStumps.baseAddress!)
+        let stageCount = program.stageCount
+        let firstStageCount = program.stageCounts[0]
+        let firstThreshold = Double(program.stageThresholds[0])
+        var skipNext = false
+        var start = 0
+        while start < windowCount {
+            let lanes = min(8, windowCount - start)
+            let base = rowBase + start
+            let stageSum = lbpStage8(base, stumps, firstStageCount)
+            let passed = stageSum .>= firstThreshold
+            var alive: UInt32 = 0
+            for lane in 0..<lanes {
+                if skipNext { skipNext = false; continue }
+                if !passed[lane] { skipNext = true; continue }
+                alive |= 1 << UInt32(lane)
+            }
+            var stage = 1
+            var stumpStart = firstStageCount
+            while alive != 0 && stage < stageCount && alive.nonzeroBitCount >= simdSurvivorThreshold {
+                let count = program.stageCounts[stage]
+                let sum = lbpStage8(base, stumps + stumpStart, count)
+                let stagePassed = sum .>= Double(program.stageThresholds[stage])
+                for lane in 0..<8 where alive & (1 << UInt32(lane)) != 0 && !stagePassed[lane] {
+                    alive &= ~(1 << UInt32(lane))
+                }
+                stumpStart += count
+                stage += 1
+            }
+            while alive != 0 {
+                let lane = alive.trailingZeroBitCount
+                alive &= alive - 1
+                let window = base + lane
+                var accepted = true
+                var laneStump = stumpStart
+                for laneStage in stage..<stageCount {
+                    let count = program.stageCounts[laneStage]
+                    var sum = 0.0
+                    for index in laneStump..<(laneStump + count) {
+                        let stump = stumps + index
+                        sum += Double(lbpGoesLeft(stump, lbpCode(window, stump)) ? stump.pointee.left : stump.pointee.right)
+                    }
+                    if sum < Double(program.stageThresholds[laneStage]) { accepted = false; break }
+                    laneStump += count
+                }
+                if accepted { hit(start + lane) }
+            }
+            start += 8
+        }
+    }
+
+    /// The general path for cascades of deeper trees: one window at a time, as OpenCV's
+    /// predictOrdered / predictCategorical.
+    private func scanRowTrees(_ rowBase: UnsafePointer<Int32>, windowCount: Int, program: CompiledCascade,
+                              hit: (Int) -> Void) {
+        let cascade = classifier
+        let isHaar = cascade.featureType == .haar
+        let n = program.normSum, q = program.normSquares
+        var index = 0
+        while index < windowCount {
+            let window = rowBase + index
+            var factor: Float = 1
+            if isHaar {
+                let sum = rectSum(window, n.0, n.1, n.2, n.3)
+                let squares = UInt32(bitPattern: rectSum(window, q.0, q.1, q.2, q.3))
+                let normVariance = program.normArea * Double(squares) - Double(sum) * Double(sum)
+                guard normVariance > 0 else { index += 1; continue }
+                factor = Float(1.0 / normVariance.squareRoot())
+                guard program.normArea * Double(factor) < 0.1 else { index += 1; continue }
+            }
+            var result = 1
+            cascade.leaves.withUnsafeBufferPointer { leaves in
+                for stage in 0..<program.stageCount {
+                    var sum = 0.0
+                    let first = program.stageFirst[stage]
+                    for tree in first..<(first + program.stageCounts[stage]) {
+                        let root = cascade.treeFirstNodes[tree]
+                        var node = 0
+                        repeat {
+                            let nodeIndex = root + node
+                            let goesLeft: Bool
+                            if isHaar {
+                                let record = UnsafePointer(program.haarNodes.baseAddress! + nodeIndex)
+                                goesLeft = haarValue(window, record) * factor < record.pointee.threshold
+                            } else {
+                                let record = UnsafePointer(program.lbpNodes.baseAddress! + nodeIndex)
+                                goesLeft = lbpGoesLeft(record, lbpCode(window, record))
+                            }
+                            node = goesLeft ? cascade.nodes[nodeIndex].left : cascade.nodes[nodeIndex].right
+                        } while node > 0
+                        sum += Double(leaves[cascade.treeFirstLeaves[tree] - node])
+                    }
+                    if sum < Double(program.stageThresholds[stage]) { result = -stage; return }
+                }
+            }
+            if result > 0 { hit(index) }
+            index += result == 0 ? 2 : 1
+        }
+    }
+}
