@@ -177,6 +177,8 @@ struct V4L2DeviceTests {
         #expect(result.frames == 3 && checked == 3)
         let counters = camera.v4l2Counters
         #expect(counters.delivered == 3 && counters.errorFlagged == 0 && counters.deviceLost == 0)
+        let microseconds = Int(counters.captureSeconds / Double(max(1, counters.delivered)) * 1e6)
+        print("v4l2 capture cost: \(pixelFormat) \(size.width)x\(size.height) \(microseconds) us per frame, dequeue to pooled frame")
     }
 
     @Test func lumaIsTheSameInEveryYCbCrFormat() throws {

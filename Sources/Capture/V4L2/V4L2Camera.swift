@@ -6,6 +6,9 @@
 
 public import Frames
 import Synchronization
+#if canImport(Glibc)
+internal import Glibc
+#endif
 
 /// Counters of one V4L2 camera. Read them while it runs (they are safe to read from any task),
 /// report them at the end.
@@ -32,8 +35,12 @@ public struct V4L2Counters: Sendable, Equatable, Codable {
     public var reconnects: UInt64 = 0
     /// Reopen attempts that failed (the device still absent, or refusing to stream).
     public var reopenFailures: UInt64 = 0
-    /// Time without a device, over all outages that have ended, in seconds.
+    /// Time without a device in seconds, over all outages including one going on now.
     public var outageSeconds: Double = 0
+    /// Time spent from a readable poll to the frame being ready in the pool (dequeue, checks,
+    /// copy, re-queue), summed over delivered frames: divide by `delivered` for the per-frame
+    /// cost of the capture path.
+    public var captureSeconds: Double = 0
     /// Whether the device is lost right now.
     public var isLost: Bool = false
     /// The error that caused the last loss or the last failed reopen.
@@ -90,14 +97,18 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
     private var outage: (since: ContinuousClock.Instant, failures: Int, nextAttempt: ContinuousClock.Instant)?
     private var knownControls: [V4L2ControlInfo]?
     private let shared = Mutex(V4L2Counters())
+    /// Start of the outage going on now, for counting its time while it lasts.
+    private let lostSince = Mutex<ContinuousClock.Instant?>(nil)
     private let stopRequested = Atomic<Bool>(false)
     private let log: @Sendable (String) -> Void
 
     /// Opens the device, negotiates the format (the options' choices, else chosen from what the
     /// device offers), maps the buffers, sets the options' controls and starts streaming.
     /// Throws when the device is absent or refuses (errors name the call and errno).
+    /// `log` receives one line when the device is lost and one when it is back; by default they
+    /// go to standard error, so they never mix with a report printed on standard output.
     public init(path: String, options: V4L2Options = V4L2Options(),
-                log: @escaping @Sendable (String) -> Void = { print($0) }) throws(CaptureError) {
+                log: @escaping @Sendable (String) -> Void = logV4L2ToStandardError) throws(CaptureError) {
         self.path = path
         self.options = options
         self.log = log
@@ -127,7 +138,11 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
 
     /// All V4L2 counters, including outage time so far when the device is lost right now.
     public var v4l2Counters: V4L2Counters {
-        shared.withLock { $0 }
+        var counters = shared.withLock { $0 }
+        if let since = lostSince.withLock({ $0 }) {
+            counters.outageSeconds += seconds(ContinuousClock.now - since)
+        }
+        return counters
     }
 
     /// Makes a waiting `nextFrame()` return nil (end of source) within one poll timeout. Safe to
@@ -179,11 +194,14 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
     /// Dequeues every waiting buffer, keeps the newest good one (re-queuing the rest at once),
     /// copies it into a pooled frame and re-queues it.
     private func takeNewest(_ stream: V4L2Stream) throws(CaptureError) -> Frame? {
+        let started = ContinuousClock.now
         var newest: V4L2DequeuedBuffer?
         var tally = V4L2Counters()
         defer {
-            let tally = tally
+            var tally = tally
+            if tally.delivered > 0 { tally.captureSeconds = seconds(ContinuousClock.now - started) }
             shared.withLock { counters in
+                counters.captureSeconds += tally.captureSeconds
                 counters.dequeued &+= tally.dequeued
                 counters.skipped &+= tally.skipped
                 counters.driverDrops &+= tally.driverDrops
@@ -224,6 +242,9 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
             throw error
         }
         guard let buffer = newest else { return nil }
+        // The frame is stamped on the ContinuousClock rather than with the buffer's timestamp:
+        // V4L2 stamps with CLOCK_MONOTONIC, which Swift's clocks on Linux do not expose as an
+        // Instant, and the pipeline's budget is measured on ContinuousClock.
         let captureTime = ContinuousClock.now
         var delivered: Frame? = nil
         if var frame = pool.makeFrame(layout: layout, sequence: newestPosition, captureTime: captureTime) {
@@ -264,6 +285,7 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
         tracker.reset()
         let now = ContinuousClock.now
         outage = (since: now, failures: 0, nextAttempt: now + options.backoff.delay(afterFailures: 0))
+        lostSince.withLock { $0 = now }
         shared.withLock { counters in
             counters.deviceLost &+= 1
             counters.isLost = true
@@ -300,10 +322,10 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
             stream = reopened
             outage = nil
             let lost = ContinuousClock.now - current.since
-            let seconds = Double(lost.components.seconds) + Double(lost.components.attoseconds) / 1e18
+            lostSince.withLock { $0 = nil }
             shared.withLock { counters in
                 counters.reconnects &+= 1
-                counters.outageSeconds += seconds
+                counters.outageSeconds += seconds(lost)
                 counters.isLost = false
             }
             log("\(path): device back after \(lost) and \(current.failures) failed attempt(s); streaming \(mode)")
@@ -355,7 +377,19 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
     }
 
     private func requireStream() throws(CaptureError) -> V4L2Stream {
-        guard let stream else { throw .system(call: "open", path: path, errno: 19) }
+        // While the device is lost there is no descriptor to ask; say so as the kernel would.
+        guard let stream else { throw .system(call: "open", path: path, errno: ENODEV) }
         return stream
     }
+}
+
+private func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+}
+
+/// The default sink for a camera's loss and recovery lines: standard error, one write per line.
+@Sendable public func logV4L2ToStandardError(_ line: String) {
+    let text = line + "\n"
+    var bytes = Array(text.utf8)
+    _ = bytes.withUnsafeMutableBytes { Glibc.write(2, $0.baseAddress, $0.count) }
 }
