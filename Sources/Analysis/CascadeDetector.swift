@@ -116,6 +116,8 @@ private final class CompiledCascade {
     /// For trees (non-stump cascades): one record per node, leaf values stay in the classifier.
     let haarNodes: UnsafeMutableBufferPointer<HaarStumpRecord>
     let lbpNodes: UnsafeMutableBufferPointer<LBPStumpRecord>
+    /// LBP category subsets, 8 words per node, in node order (the same words as in the records).
+    let lbpSubsets: UnsafeMutablePointer<UInt32>
     /// The variance window (the detection window less a one-pixel border).
     let normSum: (Int32, Int32, Int32, Int32)
     let normSquares: (Int32, Int32, Int32, Int32)
@@ -178,6 +180,15 @@ private final class CompiledCascade {
 
         let stumps = cascade.isStumpCascade
         let nodeCount = cascade.nodes.count
+        lbpSubsets = .allocate(capacity: max(8 * nodeCount, 1))
+        lbpSubsets.initialize(repeating: 0, count: max(8 * nodeCount, 1))
+        if cascade.featureType == .lbp {
+            for node in 0..<nodeCount {
+                for word in 0..<min(8, cascade.categoryWords) {
+                    lbpSubsets[8 * node + word] = UInt32(bitPattern: cascade.subsets[node * cascade.categoryWords + word])
+                }
+            }
+        }
         haarStumps = .allocate(capacity: cascade.featureType == .haar && stumps ? nodeCount : 0)
         lbpStumps = .allocate(capacity: cascade.featureType == .lbp && stumps ? nodeCount : 0)
         haarNodes = .allocate(capacity: cascade.featureType == .haar && !stumps ? nodeCount : 0)
@@ -212,6 +223,7 @@ private final class CompiledCascade {
         lbpStumps.deallocate()
         haarNodes.deallocate()
         lbpNodes.deallocate()
+        lbpSubsets.deallocate()
     }
 }
 
@@ -272,6 +284,13 @@ private func haarStage8(_ base: UnsafePointer<Int32>, _ stumps: UnsafePointer<Ha
     return sum
 }
 
+/// `a >= b` as 1 in the given bit (values are small, so the difference cannot overflow).
+@inline(__always)
+private func bitIfAtLeast(_ a: SIMD8<Int32>, _ b: SIMD8<Int32>, _ bit: Int32) -> SIMD8<Int32> {
+    // ~(a - b) is negative exactly when a >= b; the arithmetic shift spreads its sign.
+    (~(a &- b) &>> 31) & bit
+}
+
 @inline(__always)
 private func lbpCode8(_ base: UnsafePointer<Int32>, _ stump: UnsafePointer<LBPStumpRecord>) -> SIMD8<Int32> {
     let o = stump.pointee.offsets
@@ -280,15 +299,14 @@ private func lbpCode8(_ base: UnsafePointer<Int32>, _ stump: UnsafePointer<LBPSt
     let p8 = load8(base, o.8), p9 = load8(base, o.9), p10 = load8(base, o.10), p11 = load8(base, o.11)
     let p12 = load8(base, o.12), p13 = load8(base, o.13), p14 = load8(base, o.14), p15 = load8(base, o.15)
     let center = p5 &- p6 &- p9 &+ p10
-    let zero = SIMD8<Int32>()
-    var code = zero.replacing(with: 128, where: (p0 &- p1 &- p4 &+ p5) .>= center)
-    code |= zero.replacing(with: 64, where: (p1 &- p2 &- p5 &+ p6) .>= center)
-    code |= zero.replacing(with: 32, where: (p2 &- p3 &- p6 &+ p7) .>= center)
-    code |= zero.replacing(with: 16, where: (p6 &- p7 &- p10 &+ p11) .>= center)
-    code |= zero.replacing(with: 8, where: (p10 &- p11 &- p14 &+ p15) .>= center)
-    code |= zero.replacing(with: 4, where: (p9 &- p10 &- p13 &+ p14) .>= center)
-    code |= zero.replacing(with: 2, where: (p8 &- p9 &- p12 &+ p13) .>= center)
-    code |= zero.replacing(with: 1, where: (p4 &- p5 &- p8 &+ p9) .>= center)
+    var code = bitIfAtLeast(p0 &- p1 &- p4 &+ p5, center, 128)
+    code |= bitIfAtLeast(p1 &- p2 &- p5 &+ p6, center, 64)
+    code |= bitIfAtLeast(p2 &- p3 &- p6 &+ p7, center, 32)
+    code |= bitIfAtLeast(p6 &- p7 &- p10 &+ p11, center, 16)
+    code |= bitIfAtLeast(p10 &- p11 &- p14 &+ p15, center, 8)
+    code |= bitIfAtLeast(p9 &- p10 &- p13 &+ p14, center, 4)
+    code |= bitIfAtLeast(p8 &- p9 &- p12 &+ p13, center, 2)
+    code |= bitIfAtLeast(p4 &- p5 &- p8 &+ p9, center, 1)
     return code
 }
 
@@ -329,17 +347,24 @@ private func lbpGoesLeft(_ stump: UnsafePointer<LBPStumpRecord>, _ code: Int) ->
 }
 
 @inline(__always)
-private func lbpStage8(_ base: UnsafePointer<Int32>, _ stumps: UnsafePointer<LBPStumpRecord>, _ count: Int) -> SIMD8<Double> {
-    var sum = SIMD8<Double>()
+private func lbpStage8(_ base: UnsafePointer<Int32>, _ stumps: UnsafePointer<LBPStumpRecord>,
+                       _ subsets: UnsafePointer<UInt32>, _ count: Int) -> SIMD8<Double> {
+    // The subset lookup has no SIMD form on baseline x86 (no gather, no per-lane shifts), so the
+    // codes are computed eight at a time and looked up lane by lane into scalar sums.
+    var s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0, s4 = 0.0, s5 = 0.0, s6 = 0.0, s7 = 0.0
     for index in 0..<count {
         let stump = stumps + index
         let code = lbpCode8(base, stump)
+        let subset = subsets + 8 &* index
         let left = Double(stump.pointee.left), right = Double(stump.pointee.right)
-        var chosen = SIMD8<Double>()
-        for lane in 0..<8 { chosen[lane] = lbpGoesLeft(stump, Int(code[lane])) ? left : right }
-        sum += chosen
+        @inline(__always) func leaf(_ value: Int32) -> Double {
+            let category = Int(value)
+            return (subset[category &>> 5] &>> UInt32(category & 31)) & 1 != 0 ? left : right
+        }
+        s0 += leaf(code[0]); s1 += leaf(code[1]); s2 += leaf(code[2]); s3 += leaf(code[3])
+        s4 += leaf(code[4]); s5 += leaf(code[5]); s6 += leaf(code[6]); s7 += leaf(code[7])
     }
-    return sum
+    return SIMD8(s0, s1, s2, s3, s4, s5, s6, s7)
 }
 
 // MARK: - Detector
@@ -634,6 +659,7 @@ public final class CascadeDetector {
     private func scanRowLBPStumps(_ rowBase: UnsafePointer<Int32>, windowCount: Int, program: CompiledCascade,
                                   hit: (Int) -> Void) {
         let stumps = UnsafePointer(program.lbpStumps.baseAddress!)
+        let subsets = UnsafePointer(program.lbpSubsets)
         let stageCount = program.stageCount
         let firstStageCount = program.stageCounts[0]
         let firstThreshold = Double(program.stageThresholds[0])
@@ -642,7 +668,7 @@ public final class CascadeDetector {
         while start < windowCount {
             let lanes = min(8, windowCount - start)
             let base = rowBase + start
-            let stageSum = lbpStage8(base, stumps, firstStageCount)
+            let stageSum = lbpStage8(base, stumps, subsets, firstStageCount)
             let passed = stageSum .>= firstThreshold
             var alive: UInt32 = 0
             for lane in 0..<lanes {
@@ -654,7 +680,7 @@ public final class CascadeDetector {
             var stumpStart = firstStageCount
             while alive != 0 && stage < stageCount && alive.nonzeroBitCount >= simdSurvivorThreshold {
                 let count = program.stageCounts[stage]
-                let sum = lbpStage8(base, stumps + stumpStart, count)
+                let sum = lbpStage8(base, stumps + stumpStart, subsets + 8 * stumpStart, count)
                 let stagePassed = sum .>= Double(program.stageThresholds[stage])
                 for lane in 0..<8 where alive & (1 << UInt32(lane)) != 0 && !stagePassed[lane] {
                     alive &= ~(1 << UInt32(lane))
