@@ -77,12 +77,12 @@ public func openCamera(spec: CameraSpec, pacing: Pacing = .nominal, poolSize: In
             return try ImageFolderSource(path: path, images: options.images, fps: options.fps ?? CameraSpec.defaultFileFPS,
                                          loop: options.loop, pacing: pacing, poolSize: poolSize, name: spec.description)
         }
-    case .v4l2:
+    case let .v4l2(path, options):
         // ┌─ V4L2 HOOK ────────────────────────────────────────────────────────────────────────┐
-        // │ The one place to open a V4L2 device (Sources/Capture/V4L2/). Replace this throw     │
-        // │ with the V4L2 camera's initialiser, passing path, options and poolSize.             │
+        // │ The one place a V4L2 device is opened; the camera lives in Sources/Capture/V4L2/.   │
+        // │ The device paces itself, so `pacing` does not apply.                               │
         // └─────────────────────────────────────────────────────────────────────────────────────┘
-        throw .unsupported(path: spec.description, reason: "V4L2 capture is not built yet; use a file: or pattern: camera")
+        return try V4L2Camera(path: path, options: V4L2Options(spec: options, poolSize: poolSize))
     }
 }
 

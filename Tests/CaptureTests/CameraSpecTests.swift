@@ -112,8 +112,11 @@ import Frames
         }
     }
 
-    @Test func v4l2IsNotBuiltYet() {
-        let error = expectCaptureError { () throws(CaptureError) in _ = try openCamera(spec: "/dev/video0") }
-        #expect(error?.description.contains("V4L2 capture is not built yet") == true)
+    @Test func v4l2GoesToTheV4L2Camera() {
+        // No such device here: the V4L2 camera's own error, naming the device, not a spec error.
+        let path = "/dev/video-obscura-test-none"
+        let error = expectCaptureError { () throws(CaptureError) in _ = try openCamera(spec: "v4l2:\(path)?size=640x480") }
+        if case .invalidSpec? = error { Issue.record("a valid V4L2 spec was refused: \(String(describing: error))") }
+        #expect(error?.description.contains(path) == true, "\(String(describing: error))")
     }
 }
