@@ -202,6 +202,46 @@ struct V4L2DeviceTests {
         #expect(camera.mode.fps == 25)
     }
 
+    @Test func fallingBehindDrainsToTheNewestFrame() throws {
+        let camera = try V4L2Camera(path: vividPath, options: testOptions(.grey, width: 640, height: 480, fps: 25))
+        var first: UInt64 = 0
+        try captureFrames(camera, count: 1) { frame in first = frame.sequence }
+        let before = camera.v4l2Counters
+        // 600 ms at 25 fps is 15 frames: every one of the 4 buffers fills, so the next capture
+        // finds 4 waiting and must hand over only the newest. (vivid does not advance its
+        // sequence count while no buffer is queued, so the frames it could not fill show as
+        // nothing, not as driver drops.)
+        sleepFor(.milliseconds(600))
+        var next: UInt64 = 0
+        try captureFrames(camera, count: 1) { frame in next = frame.sequence }
+        let after = camera.v4l2Counters
+        print("drain: frame \(first) then \(next) after 600 ms; skipped \(after.skipped - before.skipped), driver drops \(after.driverDrops - before.driverDrops)")
+        #expect(after.skipped - before.skipped >= 2)
+        #expect(next - first >= 3)
+        // The delivered frame's position accounts for every frame passed over on the way.
+        #expect(next - first == (after.skipped - before.skipped) + (after.driverDrops - before.driverDrops) + 1)
+        #expect(after.delivered == 2)
+    }
+
+    @Test func framesHeldByThePipelineExhaustThePoolAndAreCounted() throws {
+        var options = testOptions(.yuyv, width: 640, height: 480, fps: 25)
+        options.poolSize = 1
+        let camera = try V4L2Camera(path: vividPath, options: options)
+        guard let held = try camera.nextFrame() else {
+            Issue.record("no first frame")
+            return
+        }
+        let result = try camera.capture(timeout: .seconds(1))
+        switch consume result {
+        case .frame: Issue.record("a frame was delivered while the only pooled frame was held")
+        case .noFrame: break
+        case .deviceUnavailable: Issue.record("the device was reported lost")
+        }
+        #expect(camera.v4l2Counters.poolExhausted >= 1)
+        _ = consume held
+        #expect(try captureFrames(camera, count: 1).frames == 1)
+    }
+
     @Test func bufferWithErrorFlagIsDiscardedAndCounted() throws {
         let camera = try V4L2Camera(path: vividPath, options: testOptions(.yuyv, width: 640, height: 480, fps: 25))
         try captureFrames(camera, count: 3)
