@@ -21,6 +21,13 @@ public struct Y4MStreamHeader: Sendable, Equatable {
     public var format: PixelFormat
     /// `X` tags, without the `X`.
     public var extensions: [String]
+    /// The `XCOLORRANGE=` extension (`FULL` or `LIMITED`) when the file has one. Frames are
+    /// delivered as stored, without range conversion, although Frames' planar YUV means full
+    /// range (JFIF): a limited-range file (ffmpeg's default for `yuv420p`) has luma in 16...235.
+    /// Close enough for analysis; a consumer that needs exact levels can stretch them.
+    public var colourRange: String? {
+        extensions.last(where: { $0.hasPrefix("COLORRANGE=") }).map { String($0.dropFirst("COLORRANGE=".count)) }
+    }
     /// Bytes of the header line, newline included: where the first FRAME starts.
     public var byteCount: Int
 

@@ -35,6 +35,7 @@ import Frames
         #expect(source.header.byteCount == headerLength)
         #expect(source.header.colourSpace == "420jpeg")
         #expect(source.header.extensions.contains("COLORRANGE=LIMITED"))
+        #expect(source.header.colourRange == "LIMITED")
         let checked: Set<Int> = [0, 1, 2, 397, 794]
         var index = 0
         try drain(source) { frame in
