@@ -430,6 +430,17 @@ public final class CascadeDetector {
             if width < parameters.minSize.width || height < parameters.minSize.height { continue }
             chosen.append(scale)
         }
+        // As OpenCV: when no scale qualifies (typically minSize == maxSize between two scales),
+        // take the one whose window is closest to minSize.
+        if chosen.isEmpty, !all.isEmpty {
+            var best = 0, bestDistance = Int.max
+            for (index, scale) in all.enumerated() {
+                let dx = parameters.minSize.width - Int((Float(windowWidth) * scale).rounded(.toNearestOrEven))
+                let dy = parameters.minSize.height - Int((Float(windowHeight) * scale).rounded(.toNearestOrEven))
+                if dx * dx + dy * dy < bestDistance { bestDistance = dx * dx + dy * dy; best = index }
+            }
+            chosen.append(all[best])
+        }
         return chosen
     }
 

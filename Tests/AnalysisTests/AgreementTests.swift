@@ -135,6 +135,38 @@ struct AgreementTests {
         #expect(reference.raw.joined().count > 0, "no raw hits at all for \(cascadeName): the comparison would be vacuous")
     }
 
+    @Test("minSize and maxSize select the same scales as OpenCV, including minSize == maxSize between scales",
+          arguments: [(40, 80, 100, 200), (50, 100, 50, 100), (0, 0, 60, 120)])
+    func sizeLimits(minWidth: Int, minHeight: Int, maxWidth: Int, maxHeight: Int) throws {
+        guard let python = pythonWithOpenCV else {
+            Issue.record("python3 with cv2 (Debian's python3-opencv) is needed for this test")
+            return
+        }
+        let path = cascadePath("haarcascade_fullbody.xml")
+        let frame = Self.frames[0]
+        let script = """
+        import sys, cv2
+        cv2.setNumThreads(1)
+        classifier = cv2.CascadeClassifier(sys.argv[1])
+        image = cv2.imread(sys.argv[2], cv2.IMREAD_GRAYSCALE)
+        print("=")
+        for x, y, w, h in classifier.detectMultiScale(image, 1.1, 0, minSize=(int(sys.argv[3]), int(sys.argv[4])),
+                                                      maxSize=(int(sys.argv[5]), int(sys.argv[6]))):
+            print(x, y, w, h)
+        """
+        let result = try runProcess(python, ["-c", script, path, frame, "\(minWidth)", "\(minHeight)", "\(maxWidth)", "\(maxHeight)"])
+        try #require(result.status == 0, "\(result.standardError)")
+        let expected = parseBoxGroups(result.standardOutput)
+        try #require(expected.count == 1)
+        let detector = CascadeDetector(classifier: try CascadeClassifier.load(path: path))
+        let image = try readGrayStill(path: frame)
+        let ours = detectObjects(in: image, detector: detector, parameters: DetectionParameters(
+            scaleFactor: 1.1, minNeighbors: 0, minSize: DetectionSize(width: minWidth, height: minHeight),
+            maxSize: DetectionSize(width: maxWidth, height: maxHeight)))
+        #expect(Set(ours) == Set(expected[0]))
+        #expect(!expected[0].isEmpty || ours.isEmpty)
+    }
+
     @Test("groupRectangles matches cv2.groupRectangles on random hit sets")
     func groupingMatchesOpenCV() throws {
         guard let python = pythonWithOpenCV else {
