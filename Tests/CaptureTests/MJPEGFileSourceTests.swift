@@ -154,6 +154,25 @@ import Frames
         #expect(source.counters.corrupt == 0)
     }
 
+    @Test func progressiveAndRestartIntervalJPEGs() throws {
+        // libjpeg-turbo's cjpeg: a progressive JPEG (several scans with tables between them) and
+        // one with a restart marker every MCU row (RSTn inside the entropy-coded data).
+        let folder = try TemporaryFolder()
+        let progressive = folder.file("progressive.jpg"), restarts = folder.file("restarts.jpg")
+        _ = try run("cjpeg", ["-progressive", "-outfile", progressive, try fixture("stills/frame_001.ppm")])
+        _ = try run("cjpeg", ["-restart", "1", "-outfile", restarts, try fixture("stills/frame_002.ppm")])
+        let first = try contents(progressive), second = try contents(restarts)
+        #expect(first.count > 1000 && second.count > 1000)
+        var stream = first
+        stream.append(second)
+        stream.append(first)
+        let source = try MJPEGFileSource(path: try folder.write("mixed.mjpeg", stream), pacing: .freeRunning)
+        var payloads: [Data] = []
+        try drain(source) { payloads.append(Data($0.payload)) }
+        #expect(payloads == [first, second, first])
+        #expect(source.counters.corrupt == 0)
+    }
+
     @Test func frameLargerThanTheBufferIsCounted() throws {
         let folder = try TemporaryFolder()
         let stills = try (1...5).map { index in try contents(try fixture(String(format: "stills/frame_%03d.jpg", index))) }
