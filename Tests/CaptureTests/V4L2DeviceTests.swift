@@ -376,6 +376,24 @@ struct V4L2DeviceTests {
         let counters = camera.v4l2Counters
         print("mjpeg loopback: 9 JPEGs written, \(matched) payloads equal; counters \(counters)")
         #expect(matched >= 8)
+        // v4l2loopback's first buffer is stale (bytesused is the whole buffer): discarded.
         #expect(counters.truncatedJPEG <= 1)
+
+        // A JPEG cut short (a camera losing USB packets) is discarded and counted, never passed
+        // on; the whole one written after it comes through.
+        let truncated = Array(jpegs[1].prefix(jpegs[1].count / 2))
+        try writer.write(contentsOf: truncated)
+        let cut = try camera.capture(timeout: .seconds(1))
+        switch consume cut {
+        case .frame(let frame): Issue.record("a truncated JPEG was delivered as a \(frame.payloadSize)-byte payload")
+        case .noFrame: break
+        case .deviceUnavailable: Issue.record("the loopback device was reported lost")
+        }
+        #expect(camera.v4l2Counters.truncatedJPEG == counters.truncatedJPEG + 1)
+        try writer.write(contentsOf: jpegs[2])
+        var whole = false
+        try captureFrames(camera, count: 1, limit: .seconds(3)) { frame in whole = Array(frame.payload) == jpegs[2] }
+        #expect(whole)
+        print("mjpeg loopback: truncated JPEG written; counters \(camera.v4l2Counters)")
     }
 }
