@@ -77,6 +77,23 @@ import Frames
         #expect(source.lastDefect == JPEGStreamDefect(offset: garbageOffset + 7 + second.count, kind: .garbage(byteCount: 8)))
     }
 
+    @Test func longGarbageAcrossReadWindowsIsOneDefect() throws {
+        // 2 MB of bytes with 0xFF in them but no SOI, spanning several read windows.
+        let folder = try TemporaryFolder()
+        let first = try contents(try fixture("stills/frame_001.jpg"))
+        let second = try contents(try fixture("stills/frame_002.jpg"))
+        var stream = first
+        let garbage = Data([UInt8]((0..<(512 * 1024)).flatMap { _ in [0x12, 0xFF, 0x00, 0xFF] }))
+        stream.append(garbage)
+        stream.append(second)
+        let source = try MJPEGFileSource(path: try folder.write("long.mjpeg", stream), pacing: .freeRunning)
+        var payloads: [Data] = []
+        try drain(source) { payloads.append(Data($0.payload)) }
+        #expect(payloads == [first, second])
+        #expect(source.counters.corrupt == 1)
+        #expect(source.lastDefect == JPEGStreamDefect(offset: first.count, kind: .garbage(byteCount: garbage.count)))
+    }
+
     @Test func truncatedLastFrameIsCounted() throws {
         let folder = try TemporaryFolder()
         let first = try contents(try fixture("stills/frame_001.jpg"))
