@@ -163,12 +163,14 @@ private struct XMLReader {
         while true {
             // Character data up to the next '<'.
             let textStart = position
+            let textLine = line
             while let byte = peek(), byte != UInt8(ascii: "<") { advance() }
             if position > textStart {
                 let raw = bytes[textStart..<position]
                 if stack.isEmpty {
-                    if raw.contains(where: { !Self.isSpace($0) }) {
-                        throw XMLSyntaxError(line: line, message: "text outside the root element (not an XML file?)")
+                    if let offset = raw.firstIndex(where: { !Self.isSpace($0) }) {
+                        let badLine = textLine + raw[..<offset].count(where: { $0 == UInt8(ascii: "\n") })
+                        throw XMLSyntaxError(line: badLine, message: "text outside the root element (not an XML file?)")
                     }
                 } else {
                     stack[stack.count - 1].text += try decodeEntities(raw)

@@ -63,7 +63,7 @@ struct DetectCommand: ParsableCommand {
         do {
             classifier = try CascadeClassifier.load(path: cascade)
         } catch {
-            throw ValidationError(error.description)
+            throw DetectFailure(description: error.description)
         }
         let parameters = DetectionParameters(
             scaleFactor: scaleFactor, minNeighbors: minNeighbors,
@@ -88,6 +88,11 @@ struct DetectCommand: ParsableCommand {
         }
         if failures > 0 { throw ExitCode(1) }
     }
+}
+
+/// A failure that is not a usage mistake: printed as "Error: ..." without the usage text.
+struct DetectFailure: Error, CustomStringConvertible {
+    var description: String
 }
 
 /// Reads stills as grey: JPEG through Codec's decoder (grey output straight from libjpeg, as
