@@ -106,7 +106,14 @@ public enum V4L2Discovery {
 
     /// Describes one device node: identity, capture formats with sizes and rates, controls.
     public static func describe(path: String) throws(CaptureError) -> V4L2DeviceInfo {
-        let handle = try V4L2Handle(path: path)
+        let handle: V4L2Handle
+        do {
+            handle = try V4L2Handle(path: path)
+        } catch {
+            // libv4l2's open fails on a node with no capture format yet (a v4l2loopback device
+            // nobody writes to); the kernel still answers the queries, so ask it directly.
+            handle = try V4L2Handle(path: path, throughLibV4L2: false)
+        }
         var capability = v4l2_capability()
         try handle.perform(.queryCapabilities, &capability)
         let bits = (capability.capabilities & UInt32(truncatingIfNeeded: V4L2_CAP_DEVICE_CAPS)) != 0
