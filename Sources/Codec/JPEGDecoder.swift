@@ -65,6 +65,11 @@ public final class JPEGDecoder {
     /// `.frameTooSmall`. The frame's sequence and capture time are left as they are. The
     /// payload must not live in `frame`'s own buffer.
     ///
+    /// After a failure the frame's pixels are undefined (a decode can fail half-way through):
+    /// drop or mask it, never pass it on. Steady state allocates nothing in Swift; libjpeg
+    /// mallocs its per-image working memory (2 blocks for YUV, 5 for grey) and frees it at
+    /// the end of the image.
+    ///
     /// - Returns: the JPEG's header (full, unscaled size).
     @discardableResult
     public func decode(_ payload: UnsafeRawBufferPointer, into frame: inout Frame,

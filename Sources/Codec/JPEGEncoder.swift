@@ -95,7 +95,9 @@ public final class JPEGEncoder {
             }
         }
         if let failure { throw failure }
-        return bytes
+        // Copy out of the worst-case-sized buffer so the result does not keep megabytes of
+        // unused capacity alive.
+        return Array(bytes[...])
     }
 
     private func encodeImage(_ frame: borrowing Frame, quality: Int,

@@ -168,6 +168,27 @@ struct DecoderTests {
         }
     }
 
+    @Test("Restart markers and arithmetic coding change the bitstream, not the pixels")
+    func entropyCodingVariants() throws {
+        let ppm = try Fixtures.path("stills/frame_004.ppm")
+        let plain = try Tools.run("cjpeg", ["-quality", "80", "-sample", "2x1", ppm])
+        let restarts = try Tools.run("cjpeg", ["-quality", "80", "-sample", "2x1", "-restart", "1", ppm])
+        let arithmetic = try Tools.run("cjpeg", ["-quality", "80", "-sample", "2x1", "-arithmetic", ppm])
+        let decoder = JPEGDecoder()
+        let pool = makePool(count: 3)
+        for scale in [JPEGScale.full, .half] {
+            let reference = try decoder.decode(plain, pool: pool, scale: scale)
+            #expect(reference.format == .i422)
+            for variant in [restarts, arithmetic] {
+                let frame = try decoder.decode(variant, pool: pool, scale: scale)
+                for plane in 0..<3 {
+                    #expect(frame.samples(plane) == reference.samples(plane), "plane \(plane) at \(scale)")
+                }
+            }
+        }
+        #expect(decoder.counters.failed == 0)
+    }
+
     @Test("4:4:4 to YUV is rejected with a clear error; grey output works")
     func yuv444() throws {
         let jpeg = try makeJPEG(width: 64, height: 48, pixelFormat: "yuvj444p")
