@@ -401,10 +401,12 @@ public final class CascadeDetector {
         tiltedScratch?.deallocate()
     }
 
-    /// Detects objects and groups the hits as `detectMultiScale` does.
+    /// Detects objects as `CascadeClassifier::detectMultiScale` does: raw hits, grouped, then
+    /// clipped to the image (windows near the right and bottom edges can reach past it).
     public func detect(_ image: GrayPlane, parameters: DetectionParameters = DetectionParameters()) -> [DetectionBox] {
         let raw = detectCandidates(image, parameters: parameters)
-        return groupRectangles(raw, groupThreshold: parameters.minNeighbors, eps: 0.2)
+        let grouped = groupRectangles(raw, groupThreshold: parameters.minNeighbors, eps: 0.2)
+        return clipBoxes(grouped, width: image.width, height: image.height)
     }
 
     /// The scales OpenCV's detectMultiScale would scan for this image size.

@@ -144,3 +144,14 @@ public func groupRectangles(_ boxes: [DetectionBox], groupThreshold: Int, eps: D
     }
     return result
 }
+
+/// Intersects each box with the image `width x height` and drops those left empty, as OpenCV's
+/// `clipObjects` does after `detectMultiScale`.
+public func clipBoxes(_ boxes: [DetectionBox], width: Int, height: Int) -> [DetectionBox] {
+    boxes.compactMap { box in
+        let left = max(box.x, 0), top = max(box.y, 0)
+        let right = min(box.x + box.width, width), bottom = min(box.y + box.height, height)
+        guard right > left, bottom > top else { return nil }
+        return DetectionBox(x: left, y: top, width: right - left, height: bottom - top)
+    }
+}

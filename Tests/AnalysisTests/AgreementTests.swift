@@ -114,8 +114,9 @@ struct AgreementTests {
                 detector.detectCandidates(GrayPlane(base: pixels.baseAddress!, width: image.width, height: image.height,
                                                     stride: image.width), parameters: DetectionParameters(scaleFactor: 1.1))
             }
-            ours.raw.append(raw)
-            ours.grouped.append(groupRectangles(raw, groupThreshold: minNeighbors, eps: 0.2))
+            ours.raw.append(clipBoxes(raw, width: image.width, height: image.height))
+            ours.grouped.append(clipBoxes(groupRectangles(raw, groupThreshold: minNeighbors, eps: 0.2),
+                                          width: image.width, height: image.height))
         }
         for (label, openCV, mine) in [("raw hits", reference.raw, ours.raw), ("grouped", reference.grouped, ours.grouped)] {
             var openCVCount = 0, oursCount = 0, matched = 0, unmatched = 0
