@@ -189,6 +189,53 @@ struct DecoderTests {
         #expect(decoder.counters.failed == 0)
     }
 
+    @Test("MJPEG without Huffman tables (as many UVC webcams send) decodes with the standard tables")
+    func missingHuffmanTables() throws {
+        // cjpeg without -optimize codes with the standard tables, so dropping its DHT segments
+        // leaves exactly what a webcam sends; the pixels must not change.
+        let complete = try Tools.run("cjpeg", ["-quality", "75", "-sample", "2x1", try Fixtures.path("stills/frame_005.ppm")])
+        var stripped: [UInt8] = [0xFF, 0xD8]
+        var index = 2
+        while index + 4 <= complete.count, complete[index] == 0xFF {
+            let marker = complete[index + 1]
+            if marker == 0xDA { stripped += complete[index...]; break }
+            let length = Int(complete[index + 2]) << 8 | Int(complete[index + 3])
+            if marker != 0xC4 { stripped += complete[index..<(index + 2 + length)] }
+            index += 2 + length
+        }
+        #expect(stripped.count < complete.count - 100, "the DHT segments were removed")
+        let decoder = JPEGDecoder()
+        let pool = makePool(count: 3)
+        let reference = try decoder.decode(complete, pool: pool)
+        let frame = try decoder.decode(stripped, pool: pool)
+        for plane in 0..<3 { #expect(frame.samples(plane) == reference.samples(plane), "plane \(plane)") }
+    }
+
+    @Test("Decodes write nothing past the planes (odd sizes, every scale)", arguments: JPEGScale.allCases)
+    func noWritesOutsidePlanes(scale: JPEGScale) throws {
+        // libjpeg writes whole blocks (row padding inside the stride is expected) and whole MCU
+        // rows (the shim sends rows below a plane to scratch). Fill the buffer with a sentinel
+        // and check the gaps between planes and everything after the last one.
+        let decoder = JPEGDecoder()
+        for (width, height, ffmpegFormat) in [(641, 479, "yuvj420p"), (333, 201, "yuvj422p"), (17, 9, "yuvj420p")] {
+            let jpeg = try makeJPEG(width: width, height: height, pixelFormat: ffmpegFormat)
+            for output in [JPEGOutput.yuv, .gray] {
+                let pool = FramePool(count: 1, bufferCapacity: 1 << 20)
+                var frame = try acquire(pool, FrameLayout(format: .gray8, width: 0, height: 0))
+                frame.buffer.bytes.initializeMemory(as: UInt8.self, repeating: 0xA5)
+                try jpeg.withUnsafeBytes { payload in try decoder.decode(payload, into: &frame, scale: scale, output: output) }
+                let bytes = frame.buffer.bytes
+                let planes = frame.layout.planes
+                for (index, plane) in planes.enumerated() {
+                    let end = plane.offset + plane.stride * plane.height
+                    let next = index + 1 < planes.count ? planes[index + 1].offset : bytes.count
+                    let untouched = bytes[end..<next].allSatisfy { $0 == 0xA5 }
+                    #expect(untouched, "\(width)x\(height) \(ffmpegFormat) \(output) at \(scale): write after plane \(index)")
+                }
+            }
+        }
+    }
+
     @Test("4:4:4 to YUV is rejected with a clear error; grey output works")
     func yuv444() throws {
         let jpeg = try makeJPEG(width: 64, height: 48, pixelFormat: "yuvj444p")
