@@ -158,6 +158,14 @@ struct V4L2DeviceTests {
         try controls.set(named: "brightness", to: "\(original)")
         #expect(throws: CaptureError.self) { try controls.set(named: "brightness", to: "9999") }
         #expect(throws: CaptureError.self) { try controls.set(named: "no_such_control", to: "1") }
+
+        // Controls in the options are applied when the camera opens.
+        let contrast = try controls.value(named: "contrast")
+        var options = testOptions(.yuyv, width: 640, height: 480, fps: 25)
+        options.controls = [V4L2ControlSetting(name: "Contrast", value: "90")]
+        let camera = try V4L2Camera(path: vividPath, options: options)
+        #expect(try camera.controlValue(named: "contrast") == 90)
+        #expect(try camera.setControl(named: "contrast", to: "\(contrast)") == contrast)
     }
 
     @Test(arguments: [V4L2FourCC.yuyv, .nv12, .grey, .yu12], [(640, 480, 25.0), (1280, 720, 12.5)])

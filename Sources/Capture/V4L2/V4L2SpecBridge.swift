@@ -19,9 +19,11 @@ extension V4L2FourCC {
 
 extension V4L2Options {
     /// Options for what a camera spec asked; fields the spec left out are chosen from what the
-    /// device offers when it is opened.
-    public init(spec: CameraSpec.V4L2Options, poolSize: Int = 4) {
+    /// device offers when it is opened. `controls` are set after opening and after every
+    /// reopen, in order ("brightness=10", "power_line_frequency=50 Hz", from the config).
+    public init(spec: CameraSpec.V4L2Options, poolSize: Int = 4, controls: [V4L2ControlSetting] = []) {
         self.init(pixelFormat: spec.format.map(V4L2FourCC.init), width: spec.width, height: spec.height, fps: spec.fps)
         self.poolSize = max(1, poolSize)
+        self.controls = controls
     }
 }
