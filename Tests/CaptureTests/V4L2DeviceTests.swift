@@ -362,6 +362,35 @@ struct V4L2DeviceTests {
         #expect(counters.lastError?.contains("(errno 19)") == true)
     }
 
+    @Test func aDeviceThatStaysAwayIsRetriedWithBackoffUntilItReturns() throws {
+        var options = testOptions(.yuyv, width: 640, height: 480, fps: 25)
+        options.backoff = V4L2Backoff(initial: .milliseconds(50), maximum: .milliseconds(200))
+        let camera = try V4L2Camera(path: vividPath, options: options)
+        try captureFrames(camera, count: 3)
+        do {
+            // vivid brings a disconnected node back only once every handle is closed; this one
+            // keeps it away, so the camera's reopen attempts fail (open says ENODEV).
+            let keepAway = try V4L2DeviceControls(path: vividPath)
+            try keepAway.set(named: "disconnect", to: "1")
+            let during = try captureFrames(camera, count: 1, limit: .milliseconds(1500))
+            let counters = camera.v4l2Counters
+            print("fault disconnect held: \(during.unavailable) device-unavailable answers in 1.5 s; counters \(counters)")
+            #expect(during.frames == 0)
+            #expect(during.unavailable >= 3)
+            #expect(counters.isLost)
+            // 50, 100, 200, 200... ms: at least 4 failed attempts in 1.5 s, far fewer than a
+            // busy loop would make.
+            #expect((4...20).contains(counters.reopenFailures))
+            #expect(counters.outageSeconds >= 1.0)
+            #expect(counters.lastError?.contains("(errno 19)") == true)
+        }
+        let after = try captureFrames(camera, count: 3)
+        let counters = camera.v4l2Counters
+        print("fault disconnect released: counters \(counters)")
+        #expect(after.frames == 3)
+        #expect(counters.deviceLost == 1 && counters.reconnects == 1 && !counters.isLost)
+    }
+
     @Test func mjpegThroughLoopbackDeliversTheWrittenBytes() throws {
         let folder = getenv("OBSCURA_V4L2_FIXTURES").map { String(cString: $0) } ?? "/fixtures"
         let jpegs = (1...3).compactMap { readFile("\(folder)/frame_\($0).jpg") }
