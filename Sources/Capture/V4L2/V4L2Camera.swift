@@ -87,7 +87,10 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
     /// What the driver granted at open; every reopen asks for exactly this again.
     public let granted: V4L2GrantedFormat
 
-    private var stream: V4L2Stream?
+    private var stream: (any V4L2Streaming)?
+    /// Opens the device and starts streaming: `V4L2Stream` on a real device, a scripted stream
+    /// in the host tests.
+    private let openStream: (V4L2FormatProposal?) throws(CaptureError) -> any V4L2Streaming
     private let pool: FramePool
     private let layout: FrameLayout
     private var tracker = V4L2SequenceTracker()
@@ -107,9 +110,17 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
     /// Throws when the device is absent or refuses (errors name the call and errno).
     /// `log` receives one line when the device is lost and one when it is back; by default they
     /// go to standard error, so they never mix with a report printed on standard output.
-    public init(path: String, options: V4L2Options = V4L2Options(),
-                log: @escaping @Sendable (String) -> Void = logV4L2ToStandardError) throws(CaptureError) {
+    public convenience init(path: String, options: V4L2Options = V4L2Options(),
+                            log: @escaping @Sendable (String) -> Void = logV4L2ToStandardError) throws(CaptureError) {
+        try self.init(path: path, options: options, log: log) { proposal throws(CaptureError) in
+            try V4L2Stream(path: path, proposal: proposal, options: options)
+        }
+    }
+
+    init(path: String, options: V4L2Options, log: @escaping @Sendable (String) -> Void,
+         openStream: @escaping (V4L2FormatProposal?) throws(CaptureError) -> any V4L2Streaming) throws(CaptureError) {
         self.path = path
+        self.openStream = openStream
         self.options = options
         self.log = log
         let proposal: V4L2FormatProposal?
@@ -118,7 +129,7 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
         } else {
             proposal = nil
         }
-        let stream = try V4L2Stream(path: path, proposal: proposal, options: options)
+        let stream = try openStream(proposal)
         let granted = stream.granted
         guard let pixelFormat = granted.pixelFormat.pixelFormat else {
             throw .unsupported(path: path, reason: "granted format \(granted.pixelFormat) cannot be delivered")
@@ -193,7 +204,7 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
 
     /// Dequeues every waiting buffer, keeps the newest good one (re-queuing the rest at once),
     /// copies it into a pooled frame and re-queues it.
-    private func takeNewest(_ stream: V4L2Stream) throws(CaptureError) -> Frame? {
+    private func takeNewest(_ stream: any V4L2Streaming) throws(CaptureError) -> Frame? {
         let started = ContinuousClock.now
         var newest: V4L2DequeuedBuffer?
         var tally = V4L2Counters()
@@ -268,7 +279,7 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
 
     private enum BufferProblem { case errorFlag, truncatedJPEG, short }
 
-    private func check(_ buffer: V4L2DequeuedBuffer, in stream: V4L2Stream) -> BufferProblem? {
+    private func check(_ buffer: V4L2DequeuedBuffer, in stream: any V4L2Streaming) -> BufferProblem? {
         if buffer.hasErrorFlag { return .errorFlag }
         if layout.format == .mjpeg {
             return isCompleteJPEG(stream.bytes(of: buffer)) ? nil : .truncatedJPEG
@@ -312,7 +323,7 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
         let proposal = V4L2FormatProposal(pixelFormat: granted.pixelFormat, width: granted.width, height: granted.height,
                                           fps: granted.fps > 0 ? granted.fps : nil)
         do throws(CaptureError) {
-            let reopened = try V4L2Stream(path: path, proposal: proposal, options: options)
+            let reopened = try openStream(proposal)
             let again = reopened.granted
             guard again.pixelFormat == granted.pixelFormat, again.width == granted.width, again.height == granted.height,
                   again.bytesPerLine == granted.bytesPerLine else {
@@ -342,11 +353,11 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
         }
     }
 
-    private func applyControls(_ stream: V4L2Stream) throws(CaptureError) {
+    private func applyControls(_ stream: any V4L2Streaming) throws(CaptureError) {
         guard !options.controls.isEmpty else { return }
-        if knownControls == nil { knownControls = try enumerateControls(stream.handle) }
+        if knownControls == nil { knownControls = try stream.listControls() }
         for setting in options.controls {
-            try setControlByName(stream.handle, named: setting.name, to: setting.value, controls: knownControls)
+            _ = try stream.setControl(named: setting.name, to: setting.value, known: knownControls)
         }
     }
 
@@ -354,17 +365,17 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
 
     /// The device's controls with their current values. Throws while the device is lost.
     public func controls() throws(CaptureError) -> [V4L2ControlInfo] {
-        try enumerateControls(try requireStream().handle)
+        try requireStream().listControls()
     }
 
     /// The current value of a control, by name or alias ("exposure", "white_balance").
     public func controlValue(named name: String) throws(CaptureError) -> Int64 {
         let stream = try requireStream()
-        let controls = try enumerateControls(stream.handle)
+        let controls = try stream.listControls()
         guard let control = findV4L2Control(named: name, in: controls) else {
             throw .unsupported(path: path, reason: "no control named '\(name)'; this device has: \(controls.map(\.key).joined(separator: ", "))")
         }
-        return try readControl(stream.handle, id: control.id)
+        return try stream.readControl(id: control.id)
     }
 
     /// Sets a control by name or alias from text; returns the value the driver holds afterwards
@@ -372,11 +383,11 @@ public final class V4L2Camera: FrameSource, @unchecked Sendable {
     @discardableResult
     public func setControl(named name: String, to value: String) throws(CaptureError) -> Int64? {
         let stream = try requireStream()
-        if knownControls == nil { knownControls = try enumerateControls(stream.handle) }
-        return try setControlByName(stream.handle, named: name, to: value, controls: knownControls)
+        if knownControls == nil { knownControls = try stream.listControls() }
+        return try stream.setControl(named: name, to: value, known: knownControls)
     }
 
-    private func requireStream() throws(CaptureError) -> V4L2Stream {
+    private func requireStream() throws(CaptureError) -> any V4L2Streaming {
         // While the device is lost there is no descriptor to ask; say so as the kernel would.
         guard let stream else { throw .system(call: "open", path: path, errno: ENODEV) }
         return stream

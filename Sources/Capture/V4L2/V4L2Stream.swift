@@ -18,8 +18,22 @@ struct V4L2DequeuedBuffer {
     var hasErrorFlag: Bool { flags & UInt32(truncatingIfNeeded: V4L2_BUF_FLAG_ERROR) != 0 }
 }
 
+/// What the capture loop needs from a streaming device. `V4L2Stream` is the real one; the host
+/// tests script another (EINTR, ENODEV, flagged buffers, sequence gaps, failed reopens) to run
+/// the loop's decisions without a kernel.
+protocol V4L2Streaming: AnyObject {
+    var granted: V4L2GrantedFormat { get }
+    func waitForFrame(timeoutMilliseconds: Int32) throws(CaptureError) -> V4L2PollOutcome
+    func dequeue() throws(CaptureError) -> V4L2DequeuedBuffer?
+    func requeue(_ index: Int) throws(CaptureError)
+    func bytes(of buffer: V4L2DequeuedBuffer) -> UnsafeRawBufferPointer
+    func listControls() throws(CaptureError) -> [V4L2ControlInfo]
+    func readControl(id: UInt32) throws(CaptureError) -> Int64
+    func setControl(named name: String, to value: String, known: [V4L2ControlInfo]?) throws(CaptureError) -> Int64?
+}
+
 /// An open, streaming device with its buffers mapped.
-final class V4L2Stream {
+final class V4L2Stream: V4L2Streaming {
     let handle: V4L2Handle
     let granted: V4L2GrantedFormat
     private let mappings: V4L2Mappings
@@ -137,6 +151,18 @@ final class V4L2Stream {
 
     func waitForFrame(timeoutMilliseconds: Int32) throws(CaptureError) -> V4L2PollOutcome {
         try handle.waitForFrame(timeoutMilliseconds: timeoutMilliseconds)
+    }
+
+    func listControls() throws(CaptureError) -> [V4L2ControlInfo] {
+        try enumerateControls(handle)
+    }
+
+    func readControl(id: UInt32) throws(CaptureError) -> Int64 {
+        try Capture.readControl(handle, id: id)
+    }
+
+    func setControl(named name: String, to value: String, known: [V4L2ControlInfo]?) throws(CaptureError) -> Int64? {
+        try setControlByName(handle, named: name, to: value, controls: known)
     }
 }
 
