@@ -387,6 +387,53 @@ public final class CascadeDetector {
     private var denseProgram: CompiledCascade?
     private var splitProgram: CompiledCascade?
     private var resizers: [BilinearResizer] = []
+    struct ScaleGeometry {
+        var scale: Float
+        /// The resized image.
+        var width: Int, height: Int
+        /// Window stride in both directions (2 below scale 2, else 1).
+        var step: Int
+        /// Window positions: x in 0..<workingWidth, y in 0..<rowEnd.
+        var workingWidth: Int, workingHeight: Int
+        var rowEnd: Int
+    }
+
+    struct Plan {
+        var geometry: [ScaleGeometry] = []
+    }
+
+    struct PlanKey: Equatable {
+        var width: Int, height: Int
+        var parameters: DetectionParameters
+    }
+
+    private var plan = Plan()
+    private var planKey: PlanKey?
+    private var hits: [(scale: Int, y: Int, x: Int)] = []
+
+    private func makePlan(imageWidth: Int, imageHeight: Int, parameters: DetectionParameters) -> Plan {
+        let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
+        var geometry = scales(imageWidth: imageWidth, imageHeight: imageHeight, parameters: parameters).map { scale in
+            let width = Int((Float(imageWidth) / scale).rounded(.toNearestOrEven))
+            let height = Int((Float(imageHeight) / scale).rounded(.toNearestOrEven))
+            let workingHeight = max(height + 1 - windowHeight, 0)
+            return ScaleGeometry(scale: scale, width: width, height: height, step: scale >= 2 ? 1 : 2,
+                                 workingWidth: max(width + 1 - windowWidth, 0), workingHeight: workingHeight,
+                                 rowEnd: workingHeight)
+        }
+        guard let first = geometry.first else { return Plan() }
+        // OpenCV splits rows into stripes (one per 32 columns of the first scale) whose union can
+        // stop short of the last row. On one thread it runs all stripes as one range, so hits come
+        // out scale by scale, row by row, as here.
+        let stripeCount = max((first.workingWidth + 31) / 32, 1)
+        for index in geometry.indices {
+            let g = geometry[index]
+            let stripeSize = max((g.workingHeight / g.step + stripeCount - 1) / stripeCount, 1) * g.step
+            geometry[index].rowEnd = min(stripeCount * stripeSize, g.workingHeight)
+        }
+        return Plan(geometry: geometry)
+    }
+
     /// Below this many surviving windows out of eight, finishing one by one is cheaper than SIMD.
     public var simdSurvivorThreshold = 3
 
@@ -493,30 +540,18 @@ public final class CascadeDetector {
 
     /// Raw hits before grouping, in the order OpenCV's single-threaded run reports them.
     public func detectCandidates(_ image: GrayPlane, parameters: DetectionParameters = DetectionParameters()) -> [DetectionBox] {
-        let scales = scales(imageWidth: image.width, imageHeight: image.height, parameters: parameters)
-        guard !scales.isEmpty else { return [] }
+        // The scale plan depends only on the image size and the parameters: reuse it from frame to
+        // frame (with the hit list's storage) so steady-state detection does not rebuild it.
+        let key = PlanKey(width: image.width, height: image.height, parameters: parameters)
+        if planKey != key {
+            plan = makePlan(imageWidth: image.width, imageHeight: image.height, parameters: parameters)
+            planKey = key
+        }
+        let geometry = plan.geometry
+        guard !geometry.isEmpty else { return [] }
         prepare(width: image.width, height: image.height)
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
-
-        struct ScaleGeometry {
-            var scale: Float
-            var width: Int, height: Int
-            var step: Int
-            var workingWidth: Int, workingHeight: Int
-        }
-        let geometry = scales.map { scale -> ScaleGeometry in
-            let width = Int((Float(image.width) / scale).rounded(.toNearestOrEven))
-            let height = Int((Float(image.height) / scale).rounded(.toNearestOrEven))
-            return ScaleGeometry(scale: scale, width: width, height: height, step: scale >= 2 ? 1 : 2,
-                                 workingWidth: max(width + 1 - windowWidth, 0), workingHeight: max(height + 1 - windowHeight, 0))
-        }
-        // OpenCV splits rows into stripes (one per 32 columns of the first scale) whose union can
-        // stop short of the last row. On one thread it runs all stripes as one range, so hits come
-        // out scale by scale, row by row, as here.
-        let stripeCount = max((geometry[0].workingWidth + 31) / 32, 1)
-        let stripeSizes = geometry.map { g in max((g.workingHeight / g.step + stripeCount - 1) / stripeCount, 1) * g.step }
-
-        var hits: [(scale: Int, y: Int, x: Int)] = []
+        hits.removeAll(keepingCapacity: true)
         for (scaleIndex, g) in geometry.enumerated() {
             let plane: UnsafePointer<UInt8>
             let planeStride: Int
@@ -547,7 +582,7 @@ public final class CascadeDetector {
                 program = denseProgram!
                 buffer = dense
             }
-            let rowEnd = min(stripeCount * stripeSizes[scaleIndex], g.workingHeight)
+            let rowEnd = g.rowEnd
             let windowCount = (g.workingWidth + g.step - 1) / g.step
             var y = 0
             while y < rowEnd {
