@@ -191,6 +191,32 @@ struct V4L2DeviceTests {
         print("v4l2 capture cost: \(pixelFormat) \(size.width)x\(size.height) \(microseconds) us per frame, dequeue to pooled frame")
     }
 
+    @Test(arguments: [V4L2FourCC.yuyv, .nv12])
+    func capturesFromAMultiPlanarOnlyDevice(pixelFormat: V4L2FourCC) throws {
+        let path = "/dev/video1"
+        let info = try V4L2Discovery.describe(path: path)
+        print("multi-planar vivid: capabilities \(info.capabilities), formats \(info.formats.prefix(6).map(\.pixelFormat.description))")
+        #expect(info.canCapture)
+        let controls = try V4L2DeviceControls(path: path)
+        try controls.set(named: "osd_text_mode", to: "2")
+        let camera = try V4L2Camera(path: path, options: testOptions(pixelFormat, width: 640, height: 480, fps: 25))
+        #expect(camera.granted.pixelFormat == pixelFormat)
+        let result = try captureFrames(camera, count: 2) { frame in
+            let problems = colourBarMismatches(frame)
+            #expect(problems.isEmpty, "multi-planar \(pixelFormat): \(problems.joined(separator: "; "))")
+        }
+        #expect(result.frames == 2)
+        #expect(info.multiPlanar)
+    }
+
+    @Test func formatsInSeveralMemoryPlanesAreRefusedByName() throws {
+        // NM12 is NV12 with its chroma in a second memory plane; vivid's multi-planar node has it.
+        let error = #expect(throws: CaptureError.self) {
+            _ = try V4L2Camera(path: "/dev/video1", options: testOptions(V4L2FourCC("NM12"), width: 640, height: 480, fps: 25))
+        }
+        #expect(error?.description.contains("NM12 uses 2 memory planes per frame") == true, "\(error.map { "\($0)" } ?? "")")
+    }
+
     @Test func lumaIsTheSameInEveryYCbCrFormat() throws {
         var lumaRows: [V4L2FourCC: [UInt8]] = [:]
         for pixelFormat in [V4L2FourCC.yuyv, .nv12, .yu12] {

@@ -20,6 +20,8 @@ public struct V4L2DeviceInfo: Sendable, Equatable, Codable {
     public var capabilities: [String]
     /// Whether Obscura can capture from it (video capture with streaming I/O).
     public var canCapture: Bool
+    /// Whether it speaks only the multi-planar capture API (SoC camera pipelines).
+    public var multiPlanar: Bool
     public var formats: [V4L2FormatInfo]
     public var controls: [V4L2ControlInfo]
 }
@@ -116,11 +118,12 @@ public enum V4L2Discovery {
         }
         var capability = v4l2_capability()
         try handle.perform(.queryCapabilities, &capability)
-        let bits = (capability.capabilities & UInt32(truncatingIfNeeded: V4L2_CAP_DEVICE_CAPS)) != 0
-            ? capability.device_caps : capability.capabilities
+        let bits = nodeCapabilities(capability)
         let version = capability.version
-        let canCapture = bits & UInt32(truncatingIfNeeded: V4L2_CAP_VIDEO_CAPTURE) != 0
-            && bits & UInt32(truncatingIfNeeded: V4L2_CAP_STREAMING) != 0
+        let api = V4L2CaptureAPI(capabilities: bits)
+        let canCapture = api != nil && bits & UInt32(truncatingIfNeeded: V4L2_CAP_STREAMING) != 0
+        var formats: [V4L2FormatInfo] = []
+        if let api { formats = try enumerateFormats(handle, api: api) }
         return V4L2DeviceInfo(
             path: path,
             driver: stringFromCharacterArray(capability.driver),
@@ -129,7 +132,8 @@ public enum V4L2Discovery {
             version: "\(version >> 16).\((version >> 8) & 0xFF).\(version & 0xFF)",
             capabilities: capabilityNames.filter { bits & $0.bit != 0 }.map(\.name),
             canCapture: canCapture,
-            formats: bits & UInt32(truncatingIfNeeded: V4L2_CAP_VIDEO_CAPTURE) != 0 ? try enumerateFormats(handle) : [],
+            multiPlanar: api == .multiPlanar,
+            formats: formats,
             controls: try enumerateControls(handle)
         )
     }
@@ -137,13 +141,13 @@ public enum V4L2Discovery {
 
 /// Lists the capture formats with their sizes and intervals. Each enumeration ends when the
 /// driver says EINVAL, as the V4L2 API defines.
-func enumerateFormats(_ handle: borrowing V4L2Handle) throws(CaptureError) -> [V4L2FormatInfo] {
+func enumerateFormats(_ handle: borrowing V4L2Handle, api: V4L2CaptureAPI = .singlePlanar) throws(CaptureError) -> [V4L2FormatInfo] {
     var formats: [V4L2FormatInfo] = []
     var index: UInt32 = 0
     while true {
         var description = v4l2_fmtdesc()
         description.index = index
-        description.type = V4L2_BUF_TYPE_VIDEO_CAPTURE.rawValue
+        description.type = api.bufferType
         let result = handle.performRaw(.enumerateFormats, &description)
         if result == EINVAL { break }
         if result != 0 { throw .system(call: "VIDIOC_ENUM_FMT", path: handle.path, errno: result) }
