@@ -57,6 +57,7 @@ public struct GrayPlane {
 
     public init(base: UnsafePointer<UInt8>, width: Int, height: Int, stride: Int) {
         self.base = base
+        precondition(width >= 0 && height >= 0 && stride >= width, "a plane's stride must cover its width")
         self.width = width
         self.height = height
         self.stride = stride
@@ -467,13 +468,15 @@ public final class CascadeDetector {
     /// The scales OpenCV's detectMultiScale would scan for this image size.
     public func scales(imageWidth: Int, imageHeight: Int, parameters: DetectionParameters) -> [Float] {
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
-        guard imageWidth >= windowWidth, imageHeight >= windowHeight, parameters.scaleFactor > 1 else { return [] }
+        guard imageWidth >= windowWidth, imageHeight >= windowHeight,
+              parameters.scaleFactor > 1, parameters.scaleFactor.isFinite else { return [] }
         var all: [Float] = []
         var factor = 1.0
         while all.count < 4096 {
-            let width = Int((Double(windowWidth) * factor).rounded(.toNearestOrEven))
-            let height = Int((Double(windowHeight) * factor).rounded(.toNearestOrEven))
-            if width > imageWidth || height > imageHeight { break }
+            // Compared as reals first so a huge factor cannot overflow the integer conversion.
+            let realWidth = (Double(windowWidth) * factor).rounded(.toNearestOrEven)
+            let realHeight = (Double(windowHeight) * factor).rounded(.toNearestOrEven)
+            if realWidth > Double(imageWidth) || realHeight > Double(imageHeight) { break }
             all.append(Float(factor))
             factor *= parameters.scaleFactor
         }

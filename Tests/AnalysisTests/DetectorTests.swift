@@ -71,6 +71,10 @@ struct DetectorTests {
         let limited = detector.scales(imageWidth: 640, imageHeight: 480, parameters: DetectionParameters(
             scaleFactor: 1.1, minSize: DetectionSize(width: 30, height: 30), maxSize: DetectionSize(width: 60, height: 60)))
         #expect(limited.map { Int((Float(24) * $0).rounded(.toNearestOrEven)) } == [32, 35, 39, 43, 47, 51, 57])
+        for factor in [1.0, 0.5, .infinity, .nan, 1e300] {
+            let scales = detector.scales(imageWidth: 640, imageHeight: 480, parameters: DetectionParameters(scaleFactor: factor))
+            #expect(scales.count <= 1, "scale factor \(factor)")
+        }
     }
 
     @Test("JSON lines escape the file name and list boxes")
