@@ -85,6 +85,9 @@ struct LBPStumpRecord {
     var left: Float
     var right: Float
     var subset: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32)
+    /// The leaves widened once, as the stage sums add them in double precision.
+    var leftDouble: Double
+    var rightDouble: Double
 }
 
 /// Offsets of a feature's corners for one integral layout.
@@ -178,7 +181,8 @@ private final class CompiledCascade {
                 offsets: (grid[0], grid[1], grid[2], grid[3], grid[4], grid[5], grid[6], grid[7],
                           grid[8], grid[9], grid[10], grid[11], grid[12], grid[13], grid[14], grid[15]),
                 left: left, right: right,
-                subset: (words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7]))
+                subset: (words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7]),
+                leftDouble: Double(left), rightDouble: Double(right))
         }
 
         let stumps = cascade.isStumpCascade
@@ -366,7 +370,7 @@ private func lbpStage8(_ base: UnsafePointer<Int32>, _ stumps: UnsafePointer<LBP
         let stump = stumps + index
         let code = lbpCode8(base, stump)
         let table = goesLeft + 256 &* index
-        let left = Double(stump.pointee.left), right = Double(stump.pointee.right)
+        let left = stump.pointee.leftDouble, right = stump.pointee.rightDouble
         @inline(__always) func leaf(_ value: Int32) -> Double {
             table[Int(value) & 255] != 0 ? left : right
         }
@@ -758,7 +762,7 @@ public final class CascadeDetector {
                     var sum = 0.0
                     for index in laneStump..<(laneStump + count) {
                         let stump = stumps + index
-                        sum += Double(subsets[256 &* index &+ lbpCode(window, stump)] != 0 ? stump.pointee.left : stump.pointee.right)
+                        sum += subsets[256 &* index &+ lbpCode(window, stump)] != 0 ? stump.pointee.leftDouble : stump.pointee.rightDouble
                     }
                     if sum < Double(program.stageThresholds[laneStage]) { accepted = false; break }
                     laneStump += count
