@@ -316,8 +316,9 @@ private struct CascadeReader {
                     let left = try exactInteger(values[base], internalElement, "a node's left index")
                     let right = try exactInteger(values[base + 1], internalElement, "a node's right index")
                     let feature = try exactInteger(values[base + 2], internalElement, "a node's feature index")
-                    for child in [left, right] where child > 0 ? child >= count : -child > count {
-                        throw invalid(internalElement, "node child \(child) is outside a tree of \(count) nodes")
+                    // A child node must come later in the tree: that keeps evaluation from looping.
+                    for child in [left, right] where child > 0 ? (child >= count || child <= node) : -child > count {
+                        throw invalid(internalElement, "node \(node)'s child \(child) is not a later node of a tree of \(count) nodes")
                     }
                     var threshold: Float = 0
                     if categoryCount > 0 {
@@ -439,7 +440,7 @@ private struct CascadeReader {
                 let nodeItems = items(tree)
                 guard !nodeItems.isEmpty else { throw invalid(tree, "a tree has no nodes") }
                 var treeLeaves: [Float] = []
-                for nodeElement in nodeItems {
+                for (nodeIndex, nodeElement) in nodeItems.enumerated() {
                     let featureElement = try required(nodeElement, "feature")
                     let rectsElement = try required(featureElement, "rects")
                     var rects: [CascadeClassifier.HaarRect] = []
@@ -465,8 +466,9 @@ private struct CascadeReader {
                             treeLeaves.append(Float(try real(value)))
                         } else if let next = nodeElement.child(nodeName) {
                             let index = try integer(next)
-                            guard index > 0, index < nodeItems.count else {
-                                throw invalid(next, "<\(nodeName)> \(index) is outside a tree of \(nodeItems.count) nodes")
+                            // A later node only, so that evaluation cannot loop.
+                            guard index > nodeIndex, index < nodeItems.count else {
+                                throw invalid(next, "<\(nodeName)> \(index) is not a later node of a tree of \(nodeItems.count) nodes")
                             }
                             children.append(index)
                         } else {

@@ -219,6 +219,44 @@ struct MalformedCascadeTests {
         guard case .invalidCascade? = load(badLeaves) else { Issue.record("a tree with too few leaves accepted"); return }
     }
 
+    @Test("a tree whose node points back at itself is refused (it would never finish)")
+    func cyclicTree() {
+        let cyclic = Self.smallCascade
+            .replacingFirst("<internalNodes>0 -1 0 2.5e-01</internalNodes>",
+                            with: "<internalNodes>1 -1 0 2.5e-01 1 -2 0 1.0e-01</internalNodes>")
+            .replacingFirst("<leafValues>-1. 1.</leafValues>", with: "<leafValues>-1. 1. 0.5</leafValues>")
+        // The same shape with node 1 pointing forward loads; pointing at itself does not.
+        let forward = cyclic.replacingFirst("1 -2 0 1.0e-01", with: "0 -2 0 1.0e-01")
+        #expect(load(forward) == nil)
+        guard case let .invalidCascade(_, _, reason)? = load(cyclic) else { Issue.record("a cyclic tree was accepted"); return }
+        #expect(reason.contains("later node"))
+    }
+
+    @Test("every truncation and many byte flips of a cascade load or fail with a typed error, never trap")
+    func truncationsAndFlips() {
+        let bytes = Array(Self.smallCascade.utf8)
+        for length in 0..<bytes.count {
+            let result = load(String(decoding: bytes[0..<length], as: UTF8.self))
+            #expect(result != nil, "a cascade cut at \(length) bytes loaded")
+        }
+        let noise = GrayImage(width: 40, height: 30, pixels: (0..<1200).map { UInt8(truncatingIfNeeded: $0 &* 97 &+ $0 / 7) })
+        var state: UInt64 = 12345
+        let replacements = Array("<>/ 0123456789.-e_x\"=&;".utf8) + [0, 0xFF]
+        for _ in 0..<2000 {
+            var mutated = bytes
+            for _ in 0..<3 {
+                state = state &* 6364136223846793005 &+ 1442695040888963407
+                let position = Int((state >> 33) % UInt64(mutated.count))
+                mutated[position] = replacements[Int((state >> 20) % UInt64(replacements.count))]
+            }
+            // Whatever loads must also be safe to run.
+            if let cascade = try? CascadeClassifier(xml: mutated, source: "mutated.xml") {
+                _ = detectObjects(in: noise, detector: CascadeDetector(classifier: cascade),
+                                  parameters: DetectionParameters(minNeighbors: 0))
+            }
+        }
+    }
+
     @Test("HOG and other stage types are reported as unsupported")
     func unsupported() {
         guard case .unsupported? = load(Self.smallCascade.replacingFirst("<featureType>HAAR", with: "<featureType>HOG")) else {
