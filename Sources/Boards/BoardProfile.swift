@@ -89,12 +89,16 @@ public struct BoardProfile: Sendable, Equatable, Codable {
     }
 
     /// Chooses the camera mode for a source of the given size and rate: same size, at least the
-    /// source's frame rate, the slowest such mode (the tightest fit). Returns `nil` when the board
-    /// has no mode for that size or none fast enough.
-    public func mode(width: Int, height: Int, fps: Double) -> CameraMode? {
+    /// source's frame rate, preferring the same pixel format, then the slowest such mode (the
+    /// tightest fit). Returns `nil` when the board has no mode for that size or none fast enough.
+    public func mode(width: Int, height: Int, fps: Double, format: PixelFormat? = nil) -> CameraMode? {
         cameraModes
             .filter { $0.width == width && $0.height == height && $0.fps + 1e-9 >= fps }
-            .min { $0.fps < $1.fps }
+            .min { first, second in
+                let firstMatches = first.format == format, secondMatches = second.format == format
+                if firstMatches != secondMatches { return firstMatches }
+                return first.fps < second.fps
+            }
     }
 }
 

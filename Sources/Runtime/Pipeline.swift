@@ -6,6 +6,15 @@ public import Boards
 public import Capture
 public import Frames
 public import Logging
+import Synchronization
+
+/// Asks one pipeline to stop between frames, from any thread (tests, an embedding service).
+public final class StopToken: Sendable {
+    private let flag = Atomic<Bool>(false)
+    public init() {}
+    public func request() { flag.store(true, ordering: .relaxed) }
+    public var isRequested: Bool { flag.load(ordering: .relaxed) }
+}
 
 /// One step of per-frame processing.
 public protocol PipelineStage: AnyObject {
@@ -27,6 +36,8 @@ public final class Pipeline {
     public let board: BoardProfile
     public let budgetMs: Double
     public let pacing: Pacing
+    /// Stops this pipeline alone; SIGINT and SIGTERM stop every pipeline (see `Shutdown`).
+    public let stopToken = StopToken()
     let logger: Logger
     private var captureStatistics: StageStatistics
     private var stageStatistics: [StageStatistics]
@@ -58,9 +69,10 @@ public final class Pipeline {
         while true {
             if let limit = frameLimit, frames >= limit { ended = "frame limit"; break }
             if let signal = Shutdown.requestedBy { ended = "signal \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : String(signal))"; break }
+            if stopToken.isRequested { ended = "stop requested"; break }
             let captureStart = clock.now
             guard let captured = try source.nextFrame() else {
-                if Shutdown.requestedBy != nil { continue }
+                if Shutdown.requestedBy != nil || stopToken.isRequested { continue }
                 break
             }
             let captureEnd = clock.now

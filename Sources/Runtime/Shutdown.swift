@@ -31,21 +31,19 @@ public enum Shutdown {
             action.sa_flags = 0
             sigaction(signalNumber, &action, nil)
         }
+        // A parent may have started us with these signals blocked (a blocked mask is inherited
+        // across exec, and some supervisors and test runners block them): the handler would
+        // then never run. Unblock them for this thread, which runs the pipeline.
+        var unblock = sigset_t()
+        sigemptyset(&unblock)
+        sigaddset(&unblock, SIGINT)
+        sigaddset(&unblock, SIGTERM)
+        pthread_sigmask(SIG_UNBLOCK, &unblock, nil)
     }
 
     /// The signal that asked for shutdown, or nil.
     public static var requestedBy: Int32? {
         let value = shutdownSignal.load(ordering: .relaxed)
         return value == 0 ? nil : value
-    }
-
-    /// Asks for shutdown as a signal would (for tests and embedding).
-    public static func request(signal: Int32 = 15) {  // SIGTERM
-        shutdownSignal.store(signal, ordering: .relaxed)
-    }
-
-    /// Clears a previous request (tests run several pipelines in one process).
-    public static func reset() {
-        shutdownSignal.store(0, ordering: .relaxed)
     }
 }

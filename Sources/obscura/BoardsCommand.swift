@@ -46,7 +46,7 @@ struct BoardsCommand: ParsableCommand {
             let profile = try location.catalog.load(name)
             if json {
                 let encoder = JSONEncoder()
-                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                 print(String(decoding: try encoder.encode(profile), as: UTF8.self))
                 return
             }
