@@ -44,6 +44,7 @@ public final class Pipeline {
     private var totalStatistics: StageStatistics
     private var budgetMisses = 0
     private var frames = 0
+    private let clock = ContinuousClock()
 
     public init(source: any FrameSource, stages: [any PipelineStage], board: BoardProfile, budgetMs: Double,
                 pacing: Pacing, logger: Logger = ObscuraLogging.logger()) {
@@ -61,51 +62,61 @@ public final class Pipeline {
     /// Runs until `frameLimit` frames have been processed, the source ends, or a shutdown
     /// signal arrives. `statsInterval` > 0 logs interim figures that often.
     public func run(frameLimit: Int?, statsInterval: Duration = .zero) throws(CaptureError) -> RunReport {
-        let clock = ContinuousClock()
         let start = clock.now
         var lastStats = start
-        let budgetNanoseconds = budgetMs * 1_000_000
         var ended = "end of stream"
+        var processed = 0
         while true {
-            if let limit = frameLimit, frames >= limit { ended = "frame limit"; break }
+            if let limit = frameLimit, processed >= limit { ended = "frame limit"; break }
             if let signal = Shutdown.requestedBy { ended = "signal \(signal == 2 ? "SIGINT" : signal == 15 ? "SIGTERM" : String(signal))"; break }
             if stopToken.isRequested { ended = "stop requested"; break }
-            let captureStart = clock.now
-            guard let captured = try source.nextFrame() else {
+            guard try step() else {
                 if Shutdown.requestedBy != nil || stopToken.isRequested { continue }
                 break
             }
-            let captureEnd = clock.now
-            // A paced source spends most of nextFrame waiting for the due time: only the
-            // free-running figure is the capture path's cost.
-            if pacing == .freeRunning {
-                captureStatistics.record(hostNanoseconds: nanoseconds(captureEnd - captureStart), factor: 1)
-            }
-            var frame: Frame? = consume captured
-            var emulatedTotal = 0.0
-            var hostTotal: UInt64 = 0
-            var stageStart = captureEnd
-            for index in stages.indices {
-                guard let current = frame.take() else { break }
-                frame = stages[index].process(current)
-                let stageEnd = clock.now
-                let host = nanoseconds(stageEnd - stageStart)
-                let factor = board.costFactors.factor(for: stages[index].workKind)
-                stageStatistics[index].record(hostNanoseconds: host, factor: factor)
-                hostTotal &+= host
-                emulatedTotal += Double(host) * factor
-                stageStart = stageEnd
-            }
-            frame = nil
-            totalStatistics.record(hostNanoseconds: hostTotal, factor: hostTotal == 0 ? 1 : emulatedTotal / Double(hostTotal))
-            if emulatedTotal > budgetNanoseconds { budgetMisses += 1 }
-            frames += 1
-            if statsInterval > .zero, stageStart - lastStats >= statsInterval {
-                lastStats = stageStart
-                logInterim()
+            processed += 1
+            if statsInterval > .zero {
+                let now = clock.now
+                if now - lastStats >= statsInterval {
+                    lastStats = now
+                    logInterim()
+                }
             }
         }
         return report(elapsed: clock.now - start, ended: ended)
+    }
+
+    /// Takes one frame from the source through every stage and records its timings. Returns
+    /// false when the source has no frame (end of stream). Allocates nothing in steady state.
+    public func step() throws(CaptureError) -> Bool {
+        let captureStart = clock.now
+        guard let captured = try source.nextFrame() else { return false }
+        let captureEnd = clock.now
+        // A paced source spends most of nextFrame waiting for the due time: only the
+        // free-running figure is the capture path's cost.
+        if pacing == .freeRunning {
+            captureStatistics.record(hostNanoseconds: nanoseconds(captureEnd - captureStart), factor: 1)
+        }
+        var frame: Frame? = consume captured
+        var emulatedTotal = 0.0
+        var hostTotal: UInt64 = 0
+        var stageStart = captureEnd
+        for index in stages.indices {
+            guard let current = frame.take() else { break }
+            frame = stages[index].process(current)
+            let stageEnd = clock.now
+            let host = nanoseconds(stageEnd - stageStart)
+            let factor = board.costFactors.factor(for: stages[index].workKind)
+            stageStatistics[index].record(hostNanoseconds: host, factor: factor)
+            hostTotal &+= host
+            emulatedTotal += Double(host) * factor
+            stageStart = stageEnd
+        }
+        frame = nil
+        totalStatistics.record(hostNanoseconds: hostTotal, factor: hostTotal == 0 ? 1 : emulatedTotal / Double(hostTotal))
+        if emulatedTotal > budgetMs * 1_000_000 { budgetMisses += 1 }
+        frames += 1
+        return true
     }
 
     private func logInterim() {
