@@ -19,7 +19,7 @@ struct Obscura: ParsableCommand {
               obscura boards         # the boards you can emulate
             """,
         version: ObscuraVersion.current,
-        subcommands: [RunCommand.self, BenchCommand.self, CamerasCommand.self, BoardsCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, BenchCommand.self, DetectCommand.self, CamerasCommand.self, BoardsCommand.self, VersionCommand.self]
     )
 }
 
