@@ -83,10 +83,12 @@ public final class BilinearResizer {
                 for x in start..<end {
                     let offset = Int(offsets[x])
                     let weight = weights[x]
+                    // Interior offsets are at most sourceWidth - 2, so offset + 1 is always a real
+                    // sample (its weight may be 0): no branch needed.
                     let left = Int32(row[offset])
-                    // The right weight can be 0 at the last interior column: do not read past it.
-                    let right = weight == 256 ? 0 : Int32(row[offset + 1])
-                    out[x] = UInt16(truncatingIfNeeded: weight &* left &+ (256 &- weight) &* right)
+                    let right = Int32(row[offset + 1])
+                    // weight * left + (256 - weight) * right, with one multiply.
+                    out[x] = UInt16(truncatingIfNeeded: (left &- right) &* weight &+ right &<< 8)
                 }
             }
         }
@@ -134,9 +136,11 @@ public final class BilinearResizer {
                 lowerSource = offset + 1
             }
             let otherWeight = 256 &- weight
+            // The weights sum to 256 and each row value is at most 255 * 256, so the rounded
+            // result never exceeds 255: no clamp needed.
             for x in 0..<width {
                 let blended = Int32(upper[x]) &* weight &+ Int32(lower[x]) &* otherWeight &+ 32_768
-                out[x] = UInt8(truncatingIfNeeded: min(blended &>> 16, 255))
+                out[x] = UInt8(truncatingIfNeeded: blended &>> 16)
             }
         }
     }
