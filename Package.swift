@@ -19,7 +19,7 @@ let package = Package(
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "Analysis", targets: ["Analysis"]),
         .library(name: "Boards", targets: ["Boards"]),
-        .library(name: "Runtime", targets: ["Runtime"]),
+        .library(name: "ObscuraRuntime", targets: ["ObscuraRuntime"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -49,8 +49,10 @@ let package = Package(
             dependencies: ["Frames", .product(name: "Yams", package: "Yams")],
             swiftSettings: strict
         ),
+        // Not "Runtime": that name is taken by the Swift toolchain's own backtracing module,
+        // which packages such as ordo-one/benchmark import.
         .target(
-            name: "Runtime",
+            name: "ObscuraRuntime",
             dependencies: [
                 "Frames", "Codec", "Capture", "Analysis", "Boards",
                 .product(name: "Logging", package: "swift-log"),
@@ -62,7 +64,7 @@ let package = Package(
         .executableTarget(
             name: "obscura",
             dependencies: [
-                "Runtime",
+                "ObscuraRuntime", "Analysis", "Codec", "Frames", "Capture", "Boards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -72,7 +74,7 @@ let package = Package(
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Codec", "Frames"], swiftSettings: strict),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Frames"], swiftSettings: strict),
         .testTarget(name: "BoardsTests", dependencies: ["Boards"], swiftSettings: strict),
-        .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Capture", "Boards", "Frames"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["ObscuraRuntime", "Capture", "Boards", "Frames"], swiftSettings: strict),
         .testTarget(name: "ObscuraTests", dependencies: ["obscura"], swiftSettings: strict),
     ]
 )

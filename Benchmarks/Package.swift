@@ -31,7 +31,7 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "Frames", package: "Obscura"),
                 .product(name: "Capture", package: "Obscura"),
-                .product(name: "Runtime", package: "Obscura"),
+                .product(name: "ObscuraRuntime", package: "Obscura"),
                 .product(name: "Boards", package: "Obscura"),
             ],
             path: "Benchmarks/PipelineBenchmarks",

@@ -2,7 +2,7 @@
 
 import ArgumentParser
 import Capture
-import Runtime
+import ObscuraRuntime
 
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,7 +1,7 @@
 // The `obscura` command: a thin layer over Runtime. Each subcommand is its own type.
 
 import ArgumentParser
-import Runtime
+import ObscuraRuntime
 
 @main
 struct Obscura: ParsableCommand {

@@ -3,7 +3,7 @@
 import ArgumentParser
 import Capture
 import Foundation
-import Runtime
+import ObscuraRuntime
 
 /// Options shared by `run` and `bench`.
 struct PipelineOptions: ParsableArguments {

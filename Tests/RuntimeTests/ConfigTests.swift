@@ -2,7 +2,7 @@
 
 import Boards
 import Foundation
-import Runtime
+import ObscuraRuntime
 import Testing
 
 let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

@@ -5,7 +5,7 @@ import Boards
 import Capture
 import Foundation
 import Frames
-import Runtime
+import ObscuraRuntime
 import Testing
 
 func fixture(_ name: String) throws -> String {

@@ -8,7 +8,7 @@ import Boards
 import Capture
 import Foundation
 import Frames
-import Runtime
+import ObscuraRuntime
 
 let repositoryRoot = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path

@@ -81,7 +81,7 @@ public struct Session {
         let budget = options.budgetMs ?? config.budgetMs ?? max(0.1, 1000 / mode.fps - board.reserveMs)
         logger.info("opened", metadata: [
             "camera": "\(source.name)", "mode": "\(mode)", "board": "\(board.name)",
-            "board_mode": "\(boardMode)", "budget_ms": "\(budget)",
+            "board_mode": "\(boardMode)", "budget_ms": "\((budget * 100).rounded() / 100)",
         ])
         let stages = makeStages(for: mode, poolSize: options.poolSize ?? config.poolSize)
         let pipeline = Pipeline(source: source, stages: stages, board: board, budgetMs: budget,
