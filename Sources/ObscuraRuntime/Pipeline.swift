@@ -143,6 +143,18 @@ public final class Pipeline {
         counters["source.skipped"] = sourceCounters.skipped
         counters["source.loops"] = sourceCounters.loops
         counters["source.device_lost"] = sourceCounters.deviceLost
+        if let camera = source as? V4L2Camera {
+            // A real device has more to say: driver drops, flagged buffers and the outage.
+            let v4l2 = camera.v4l2Counters
+            counters["v4l2.dequeued"] = v4l2.dequeued
+            counters["v4l2.driver_drops"] = v4l2.driverDrops
+            counters["v4l2.error_flagged"] = v4l2.errorFlagged
+            counters["v4l2.truncated_jpeg"] = v4l2.truncatedJPEG
+            counters["v4l2.short_frames"] = v4l2.shortFrames
+            counters["v4l2.reconnects"] = v4l2.reconnects
+            counters["v4l2.reopen_failures"] = v4l2.reopenFailures
+            counters["v4l2.outage_ms"] = UInt64(max(0, v4l2.outageSeconds * 1000))
+        }
         for stage in stages {
             for (key, value) in stage.counters { counters["\(stage.name).\(key)"] = value }
         }
