@@ -1,0 +1,223 @@
+// The tracker on scripted box sequences: confirmation, coasting on prediction through missed
+// detections and occlusion, objects that stop, tracks that end and never come back under the same
+// identifier, and class-compatible matching between detector boxes and motion regions.
+
+import Testing
+import Analysis
+
+/// A box of `width` x `height` whose centre is at (`centerX`, `centerY`).
+private func centeredBox(_ centerX: Int, _ centerY: Int, width: Int = 40, height: Int = 80) -> DetectionBox {
+    DetectionBox(x: centerX - width / 2, y: centerY - height / 2, width: width, height: height)
+}
+
+@Suite("Tracker")
+struct TrackerTests {
+    @Test("a new track is tentative until it has been seen hitsToConfirm times")
+    func confirmation() {
+        let tracker = Tracker(configuration: TrackerConfiguration(hitsToConfirm: 3))
+        for frame in 0..<2 {
+            let tracks = tracker.update([Observation(box: centeredBox(100 + 5 * frame, 200), objectClass: .person)], frameSequence: UInt64(frame))
+            #expect(tracks.count == 1)
+            #expect(tracks.first?.isConfirmed == false)
+        }
+        let tracks = tracker.update([Observation(box: centeredBox(110, 200), objectClass: .person)], frameSequence: 2)
+        #expect(tracks.first?.isConfirmed == true)
+        #expect(tracks.first?.age == 3)
+        #expect(tracker.counters.tracksStarted == 1)
+        #expect(tracker.counters.tracksConfirmed == 1)
+    }
+
+    @Test("a box seen once is dropped quickly and never confirmed")
+    func tentativeNoiseEnds() {
+        let tracker = Tracker(configuration: TrackerConfiguration(hitsToConfirm: 3, maximumTentativeMissedFrames: 1))
+        tracker.update([Observation(box: centeredBox(100, 100), objectClass: .motion)], frameSequence: 0)
+        #expect(tracker.update([], frameSequence: 1).count == 1)
+        #expect(tracker.update([], frameSequence: 2).isEmpty)
+        #expect(tracker.counters == {
+            var expected = TrackerCounters()
+            expected.tracksStarted = 1
+            expected.tracksEnded = 1
+            return expected
+        }())
+    }
+
+    @Test("two objects crossing each other keep their identifiers, one hidden behind the other")
+    func crossingObjectsKeepIdentifiers() {
+        let tracker = Tracker()
+        var hiddenFrames = 0
+        var rightwardIdentifier: UInt64?
+        var leftwardIdentifier: UInt64?
+        for frame in 0..<70 {
+            let rightward = centeredBox(120 + 6 * frame, 200)
+            let leftward = centeredBox(520 - 6 * frame, 200)
+            var observations = [Observation(box: rightward, objectClass: .person)]
+            // While they overlap the detector sees only the one in front.
+            if rightward.intersectionOverUnion(leftward) > 0.1 {
+                hiddenFrames += 1
+            } else {
+                observations.append(Observation(box: leftward, objectClass: .person))
+            }
+            let tracks = tracker.update(observations, frameSequence: UInt64(frame))
+            if frame == 5 {
+                rightwardIdentifier = tracks.first { $0.box == rightward }?.id
+                leftwardIdentifier = tracks.first { $0.box == leftward }?.id
+            }
+        }
+        #expect(hiddenFrames >= 5)
+        let tracks = tracker.tracks
+        #expect(tracks.count == 2)
+        #expect(tracker.counters.tracksStarted == 2)
+        let goingRight = tracks.first { $0.velocity.x > 0 }
+        let goingLeft = tracks.first { $0.velocity.x < 0 }
+        #expect(goingRight?.id == rightwardIdentifier)
+        #expect(goingLeft?.id == leftwardIdentifier)
+        #expect(goingRight?.box == centeredBox(120 + 6 * 69, 200))
+        #expect(goingLeft?.box == centeredBox(520 - 6 * 69, 200))
+        #expect(rightwardIdentifier != nil && leftwardIdentifier != nil && rightwardIdentifier != leftwardIdentifier)
+    }
+
+    @Test("an object that stops stays tracked with the same identifier for 100 frames")
+    func stoppedObjectStaysTracked() {
+        let tracker = Tracker()
+        var identifier: UInt64?
+        for frame in 0..<20 {
+            let tracks = tracker.update([Observation(box: centeredBox(100 + 5 * frame, 200), objectClass: .person)], frameSequence: UInt64(frame))
+            identifier = tracks.first?.id
+        }
+        let stopped = centeredBox(100 + 5 * 19, 200)
+        for frame in 20..<120 {
+            let tracks = tracker.update([Observation(box: stopped, objectClass: .person)], frameSequence: UInt64(frame))
+            #expect(tracks.count == 1)
+            #expect(tracks.first?.id == identifier)
+            #expect(tracks.first?.missedFrames == 0)
+        }
+        let track = tracker.tracks.first
+        #expect(track?.isConfirmed == true)
+        #expect(abs(track?.velocity.x ?? 1) < 0.001)
+        #expect(track?.predictedBox == stopped)
+        #expect(tracker.frozenBoxes == [stopped])
+        #expect(tracker.counters.tracksStarted == 1)
+        #expect(tracker.counters.tracksEnded == 0)
+    }
+
+    @Test("a detection missed for a few frames coasts on prediction and re-associates")
+    func coastingReassociates() {
+        let tracker = Tracker(configuration: TrackerConfiguration(maximumMissedFrames: 10))
+        var identifier: UInt64?
+        for frame in 0..<15 {
+            identifier = tracker.update([Observation(box: centeredBox(100 + 5 * frame, 200), objectClass: .face)], frameSequence: UInt64(frame)).first?.id
+        }
+        for frame in 15..<20 {
+            let tracks = tracker.update([], frameSequence: UInt64(frame))
+            #expect(tracks.count == 1)
+            #expect(tracks.first?.missedFrames == frame - 14)
+            // Coasting moves the box along its velocity, where redaction keeps masking.
+            #expect(tracks.first?.box == centeredBox(100 + 5 * frame, 200))
+        }
+        #expect(tracker.predictedBoxes(framesAhead: 2).map(\.box) == [centeredBox(100 + 5 * 21, 200)])
+        #expect(tracker.predictedBoxes(framesAhead: 2).first?.objectClass == .face)
+        let tracks = tracker.update([Observation(box: centeredBox(100 + 5 * 20, 200), objectClass: .face)], frameSequence: 20)
+        #expect(tracks.map(\.id) == [identifier])
+        #expect(tracks.first?.missedFrames == 0)
+        #expect(tracker.counters.tracksStarted == 1)
+    }
+
+    @Test("dropped frames (a gap in sequence numbers) are predicted across")
+    func sequenceGap() {
+        let tracker = Tracker()
+        for frame in 0..<10 {
+            tracker.update([Observation(box: centeredBox(100 + 8 * frame, 200, width: 30, height: 30), objectClass: .face)], frameSequence: UInt64(frame))
+        }
+        // Eight frames later the object has moved 64 pixels, twice its width: without the
+        // prediction across the gap it would not overlap its old box at all.
+        let tracks = tracker.update([Observation(box: centeredBox(100 + 8 * 17, 200, width: 30, height: 30), objectClass: .face)], frameSequence: 17)
+        #expect(tracks.count == 1)
+        #expect(tracks.first?.age == 18)
+        #expect(tracker.counters.tracksStarted == 1)
+    }
+
+    @Test("a track lost for longer than maximumMissedFrames ends; the object returns with a new identifier")
+    func lostTrackGetsNewIdentifier() {
+        let tracker = Tracker(configuration: TrackerConfiguration(maximumMissedFrames: 5))
+        let box = centeredBox(300, 200)
+        var first: UInt64?
+        for frame in 0..<10 {
+            first = tracker.update([Observation(box: box, objectClass: .person)], frameSequence: UInt64(frame)).first?.id
+        }
+        for frame in 10..<15 {
+            #expect(tracker.update([], frameSequence: UInt64(frame)).count == 1)
+        }
+        #expect(tracker.update([], frameSequence: 15).isEmpty)
+        #expect(tracker.frozenBoxes.isEmpty)
+        let returned = tracker.update([Observation(box: box, objectClass: .person)], frameSequence: 16)
+        #expect(returned.count == 1)
+        #expect(returned.first?.isConfirmed == false)
+        let second = returned.first?.id
+        #expect(first != nil && second != nil && second != first)
+        #expect(tracker.counters.tracksEnded == 1)
+        #expect(tracker.counters.tracksStarted == 2)
+    }
+
+    @Test("a motion region can start a track that a person detection then confirms and classifies")
+    func motionThenPerson() {
+        let tracker = Tracker(configuration: TrackerConfiguration(hitsToConfirm: 3))
+        tracker.update([Observation(box: centeredBox(100, 200), objectClass: .motion)], frameSequence: 0)
+        tracker.update([Observation(box: centeredBox(104, 200), objectClass: .motion)], frameSequence: 1)
+        let tracks = tracker.update([Observation(box: centeredBox(108, 200), objectClass: .person)], frameSequence: 2)
+        #expect(tracks.count == 1)
+        #expect(tracks.first?.objectClass == .person)
+        #expect(tracks.first?.isConfirmed == true)
+        // Once a person, a motion region keeps it alive but cannot turn it back into motion.
+        let later = tracker.update([Observation(box: centeredBox(112, 200), objectClass: .motion)], frameSequence: 3)
+        #expect(later.first?.objectClass == .person)
+        #expect(later.first?.missedFrames == 0)
+    }
+
+    @Test("a motion region over a detected person does not start a second track")
+    func motionRegionAbsorbed() {
+        let tracker = Tracker()
+        for frame in 0..<5 {
+            let person = centeredBox(100 + 4 * frame, 200)
+            let motion = centeredBox(101 + 4 * frame, 205, width: 46, height: 84)
+            tracker.update([Observation(box: motion, objectClass: .motion), Observation(box: person, objectClass: .person)], frameSequence: UInt64(frame))
+        }
+        #expect(tracker.tracks.count == 1)
+        #expect(tracker.tracks.first?.objectClass == .person)
+        // The detector sizes the track, not the looser motion region.
+        #expect(tracker.tracks.first?.box == centeredBox(116, 200))
+        #expect(tracker.counters.tracksStarted == 1)
+    }
+
+    @Test("faces and plates are continued only by their own detector")
+    func classesDoNotMix() {
+        let tracker = Tracker()
+        let face = centeredBox(200, 100, width: 30, height: 30)
+        tracker.update([Observation(box: face, objectClass: .face)], frameSequence: 0)
+        let tracks = tracker.update([Observation(box: face, objectClass: .plate)], frameSequence: 1)
+        #expect(tracks.count == 2)
+        #expect(Set(tracks.map(\.objectClass)) == [.face, .plate])
+        #expect(tracks.first { $0.objectClass == .face }?.missedFrames == 1)
+    }
+
+    @Test("identifiers are per tracker, counting from 1: nothing carries over to a new one")
+    func identifiersAreEphemeral() {
+        for _ in 0..<2 {
+            let tracker = Tracker()
+            let tracks = tracker.update([Observation(box: centeredBox(50, 50), objectClass: .person),
+                                         Observation(box: centeredBox(300, 50), objectClass: .person)], frameSequence: 7)
+            #expect(tracks.map(\.id) == [1, 2])
+        }
+    }
+
+    @Test("a sequence number that goes backwards does not stall or reverse the predictions")
+    func sequenceGoesBackwards() {
+        let tracker = Tracker()
+        for frame in 0..<5 {
+            tracker.update([Observation(box: centeredBox(100 + 5 * frame, 200), objectClass: .person)], frameSequence: UInt64(100 + frame))
+        }
+        let tracks = tracker.update([Observation(box: centeredBox(125, 200), objectClass: .person)], frameSequence: 0)
+        #expect(tracks.count == 1)
+        #expect(tracks.first?.missedFrames == 0)
+        #expect(tracks.first?.age == 6)
+    }
+}
