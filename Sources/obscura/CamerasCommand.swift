@@ -20,6 +20,20 @@ struct CamerasCommand: ParsableCommand {
         var v4l2: [V4L2DeviceInfo]
     }
 
+    /// "640x480 at 30, 25, 15 fps" or "16x16 to 1920x1080 in steps of 2x2".
+    func describe(_ size: V4L2FrameSizeInfo) -> String {
+        func rate(_ fps: Double) -> String { fps == fps.rounded() ? String(Int(fps)) : String(format: "%.2f", fps) }
+        let rates = size.intervals.map { rate($0.fps) }
+        let ratesText = rates.isEmpty ? "" : " at \(rates.joined(separator: ", ")) fps"
+        switch size.kind {
+        case .discrete:
+            return "\(size.width)x\(size.height)\(ratesText)"
+        case .stepwise, .continuous:
+            let step = size.stepWidth.map { " in steps of \($0)x\(size.stepHeight ?? $0)" } ?? ""
+            return "\(size.width)x\(size.height) to \(size.maximumWidth ?? size.width)x\(size.maximumHeight ?? size.height)\(step)\(ratesText)"
+        }
+    }
+
     func run() throws {
         let devices = V4L2Discovery.devices()
         if json {
@@ -46,7 +60,11 @@ struct CamerasCommand: ParsableCommand {
         for device in devices {
             print("  \(device.path)  \(device.card) (driver \(device.driver), bus \(device.busInfo))\(device.canCapture ? "" : "  [not a streaming capture device]")")
             for format in device.formats {
-                print("    \(format.pixelFormat)  \(format.description)")
+                let notes = [format.emulated ? "converted by libv4l2" : nil, format.supported ? nil : "not supported by Obscura"].compactMap { $0 }
+                print("    \(format.pixelFormat)  \(format.description)\(notes.isEmpty ? "" : " (\(notes.joined(separator: ", ")))")")
+                for size in format.sizes {
+                    print("      \(describe(size))")
+                }
             }
             if !device.controls.isEmpty {
                 print("    controls: \(device.controls.map(\.name).joined(separator: ", "))")
