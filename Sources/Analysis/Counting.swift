@@ -209,25 +209,27 @@ public final class CountAggregator {
 
     private static let classCount = ObjectClass.allCases.count
 
-    private var trackStates: [UInt64: TrackState] = [:]
-    private var lineStates: [LineState] = []
-    private var zoneStates: [ZoneState] = []
-    private var freeSlots: [Int] = []
-    private var slotCount = 0
-    private var endedTracks: [UInt64] = []
-    private var generation: UInt64 = 0
+    // @exclusivity(unchecked): as in Tracker, one owner and no overlapping inout accesses,
+    // so the runtime's access checks on every array access guard nothing.
+    @exclusivity(unchecked) private var trackStates: [UInt64: TrackState] = [:]
+    @exclusivity(unchecked) private var lineStates: [LineState] = []
+    @exclusivity(unchecked) private var zoneStates: [ZoneState] = []
+    @exclusivity(unchecked) private var freeSlots: [Int] = []
+    @exclusivity(unchecked) private var slotCount = 0
+    @exclusivity(unchecked) private var endedTracks: [UInt64] = []
+    @exclusivity(unchecked) private var generation: UInt64 = 0
 
     // Interval sums in flat arrays indexed by (line, direction, class) and (zone, class), so a
     // frame only adds to numbers already allocated.
-    private var crossingCounts: [Int]
-    private var occupancyNow: [Int]
-    private var occupancyMaximum: [Int]
-    private var occupancySum: [Int]
-    private var dwellCount: [Int]
-    private var dwellTotal: [Double]
-    private var dwellMaximum: [Double]
-    private var intervalFrames = 0
-    private var intervalStart: ContinuousClock.Instant?
+    @exclusivity(unchecked) private var crossingCounts: [Int]
+    @exclusivity(unchecked) private var occupancyNow: [Int]
+    @exclusivity(unchecked) private var occupancyMaximum: [Int]
+    @exclusivity(unchecked) private var occupancySum: [Int]
+    @exclusivity(unchecked) private var dwellCount: [Int]
+    @exclusivity(unchecked) private var dwellTotal: [Double]
+    @exclusivity(unchecked) private var dwellMaximum: [Double]
+    @exclusivity(unchecked) private var intervalFrames = 0
+    @exclusivity(unchecked) private var intervalStart: ContinuousClock.Instant?
 
     public init(lines: [CountingLine], zones: [CountingZone], configuration: CountingConfiguration = CountingConfiguration()) {
         self.lines = lines

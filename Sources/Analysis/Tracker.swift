@@ -136,13 +136,13 @@ public struct TrackerCounters: Sendable, Equatable {
 /// Associates observations across frames. Not thread-safe: one pipeline stage owns it.
 public final class Tracker {
     public let configuration: TrackerConfiguration
-    public private(set) var counters = TrackerCounters()
+    @exclusivity(unchecked) public private(set) var counters = TrackerCounters()
     /// Live tracks after the latest `update`, tentative ones included. The array is reused:
     /// holding it across the next update makes that update copy it.
-    public private(set) var tracks: [Track] = []
+    @exclusivity(unchecked) public private(set) var tracks: [Track] = []
     /// Boxes of live tracks, for the motion model to keep out of its background while an
     /// object stands still. Reused like `tracks`.
-    public private(set) var frozenBoxes: [DetectionBox] = []
+    @exclusivity(unchecked) public private(set) var frozenBoxes: [DetectionBox] = []
 
     /// Internal state in doubles: velocities are fractional and rounding every frame would
     /// make a slow object drift or stall.
@@ -211,14 +211,17 @@ public final class Tracker {
         var overlap: Double
     }
 
-    private var states: [State] = []
-    private var candidates: [Candidate] = []
-    private var observationMatched: [Bool] = []
-    private var observationRectangles: [Rectangle] = []
-    private var nextIdentifier: UInt64 = 1
+    // @exclusivity(unchecked): the tracker is only ever used from one task and no method
+    // passes one of these inout to another, so the runtime's access checks on every array
+    // access (a third of the per-frame cost when measured) guard nothing.
+    @exclusivity(unchecked) private var states: [State] = []
+    @exclusivity(unchecked) private var candidates: [Candidate] = []
+    @exclusivity(unchecked) private var observationMatched: [Bool] = []
+    @exclusivity(unchecked) private var observationRectangles: [Rectangle] = []
+    @exclusivity(unchecked) private var nextIdentifier: UInt64 = 1
     /// Sequence of the latest update; predictions are made from here.
-    private var currentSequence: UInt64 = 0
-    private var hasSequence = false
+    @exclusivity(unchecked) private var currentSequence: UInt64 = 0
+    @exclusivity(unchecked) private var hasSequence = false
 
     public init(configuration: TrackerConfiguration = TrackerConfiguration()) {
         self.configuration = configuration
@@ -258,16 +261,18 @@ public final class Tracker {
 
         observationRectangles.removeAll(keepingCapacity: true)
         observationMatched.removeAll(keepingCapacity: true)
+        var motionCount = 0
         for observation in observations {
             observationRectangles.append(Rectangle(observation.box))
             observationMatched.append(false)
+            if observation.objectClass == .motion { motionCount += 1 }
         }
         for index in states.indices { states[index].matchedThisFrame = false }
 
         // Detector boxes first: they are better evidence of where an object is than a motion
         // region, so a motion region only gets a track the detectors left unmatched.
-        associate(observations, motionPass: false, sequence: sequence)
-        associate(observations, motionPass: true, sequence: sequence)
+        if motionCount < observations.count { associate(observations, motionPass: false, sequence: sequence) }
+        if motionCount > 0 { associate(observations, motionPass: true, sequence: sequence) }
 
         // Tracks that nothing matched coast; those unseen too long end.
         var ended: UInt64 = 0
@@ -293,16 +298,23 @@ public final class Tracker {
     /// coasting ones included: the redaction stage masks where a face that a detector lost a
     /// moment ago is expected to be.
     public func predictedBoxes(framesAhead: Int = 1) -> [PredictedBox] {
-        let target = currentSequence &+ UInt64(max(0, framesAhead))
         var result: [PredictedBox] = []
+        predictedBoxes(framesAhead: framesAhead, into: &result)
+        return result
+    }
+
+    /// As `predictedBoxes(framesAhead:)`, into an array the caller keeps from frame to frame,
+    /// so that asking every frame allocates nothing once the array has grown.
+    public func predictedBoxes(framesAhead: Int = 1, into result: inout [PredictedBox]) {
+        let target = currentSequence &+ UInt64(max(0, framesAhead))
+        result.removeAll(keepingCapacity: true)
         result.reserveCapacity(states.count)
         for state in states {
             result.append(PredictedBox(
                 trackID: state.id, objectClass: state.objectClass,
                 box: state.predicted(at: target).box,
-                missedFrames: Int(currentSequence &- state.lastObservedSequence)))
+                missedFrames: Int(clamping: currentSequence &- state.lastObservedSequence)))
         }
-        return result
     }
 
     /// Greedy association by best overlap: repeatedly take the best remaining pair. With a
