@@ -98,7 +98,7 @@ public struct CountingZone: Sendable, Equatable {
 /// on the ground is crossed by the feet, whatever the height of the head.
 @inline(__always)
 public func referencePoint(of box: DetectionBox) -> Point {
-    Point(x: Double(box.x) + Double(box.width) / 2, y: Double(box.y + box.height))
+    Point(x: Double(box.x) + Double(box.width) / 2, y: Double(box.y) + Double(box.height))
 }
 
 public struct CountingConfiguration: Sendable, Equatable {

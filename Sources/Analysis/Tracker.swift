@@ -182,8 +182,9 @@ public final class Tracker {
         init(_ box: DetectionBox) {
             left = Double(box.x)
             top = Double(box.y)
-            right = Double(box.x + box.width)
-            bottom = Double(box.y + box.height)
+            // Summed as doubles: a corrupt box near Int.max must not trap (invariant 6).
+            right = Double(box.x) + Double(box.width)
+            bottom = Double(box.y) + Double(box.height)
         }
 
         @inline(__always)
@@ -197,11 +198,20 @@ public final class Tracker {
         }
 
         /// Rounds outwards: these boxes feed masking, where a pixel too many is the safe side.
+        /// Coordinates are clamped to plus or minus 2^40 first: a prediction from a corrupt
+        /// box or a runaway velocity must give a useless box, not a trap converting to Int.
         var box: DetectionBox {
-            let x = Int(left.rounded(.down)), y = Int(top.rounded(.down))
+            let x = Self.pixel(left.rounded(.down)), y = Self.pixel(top.rounded(.down))
             return DetectionBox(
                 x: x, y: y,
-                width: max(0, Int(right.rounded(.up)) - x), height: max(0, Int(bottom.rounded(.up)) - y))
+                width: max(0, Self.pixel(right.rounded(.up)) - x), height: max(0, Self.pixel(bottom.rounded(.up)) - y))
+        }
+
+        @inline(__always)
+        static func pixel(_ value: Double) -> Int {
+            let limit = 1_099_511_627_776.0
+            guard value == value else { return 0 }
+            return Int(min(limit, max(-limit, value)))
         }
     }
 
@@ -264,7 +274,9 @@ public final class Tracker {
         var motionCount = 0
         for observation in observations {
             observationRectangles.append(Rectangle(observation.box))
-            observationMatched.append(false)
+            // An empty box covers no pixel and can never overlap anything: marking it matched
+            // keeps it from starting a fresh track every frame.
+            observationMatched.append(observation.box.width <= 0 || observation.box.height <= 0)
             if observation.objectClass == .motion { motionCount += 1 }
         }
         for index in states.indices { states[index].matchedThisFrame = false }

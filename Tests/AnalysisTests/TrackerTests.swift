@@ -220,4 +220,27 @@ struct TrackerTests {
         #expect(tracks.first?.missedFrames == 0)
         #expect(tracks.first?.age == 6)
     }
+
+    @Test("corrupt boxes (empty, or near the ends of Int) neither trap nor start tracks every frame")
+    func corruptBoxes() {
+        let tracker = Tracker()
+        let aggregator = CountAggregator(
+            lines: [CountingLine(name: "line", from: Point(x: 0, y: 0), to: Point(x: 0, y: 100))],
+            zones: [CountingZone(name: "zone", polygon: [Point(x: 0, y: 0), Point(x: 10, y: 0), Point(x: 0, y: 10)])])
+        let start = ContinuousClock.now
+        for frame in 0..<10 {
+            let far = frame % 2 == 0 ? Int.max - 10 : Int.min + 10
+            let observations = [
+                Observation(box: DetectionBox(x: 10, y: 10, width: 0, height: 30), objectClass: .face),
+                Observation(box: DetectionBox(x: 10, y: 10, width: -5, height: -5), objectClass: .motion),
+                Observation(box: DetectionBox(x: far, y: far, width: Int.max, height: Int.max), objectClass: .person),
+            ]
+            let tracks = tracker.update(observations, frameSequence: UInt64(frame))
+            aggregator.observe(tracks, at: start + .milliseconds(100 * frame))
+            _ = tracker.predictedBoxes(framesAhead: 1_000_000)
+        }
+        // Only the huge boxes make tracks: one per jump, since alternate frames cannot overlap.
+        #expect(tracker.tracks.allSatisfy { $0.objectClass == .person })
+        _ = aggregator.closeInterval(at: start + .seconds(1))
+    }
 }
