@@ -228,6 +228,11 @@ public final class Tracker {
     @exclusivity(unchecked) private var candidates: [Candidate] = []
     @exclusivity(unchecked) private var observationMatched: [Bool] = []
     @exclusivity(unchecked) private var observationRectangles: [Rectangle] = []
+    @exclusivity(unchecked) private var clusterParent: [Int] = []
+    @exclusivity(unchecked) private var clusterRows: [Int] = []
+    @exclusivity(unchecked) private var clusterColumns: [Int] = []
+    @exclusivity(unchecked) private var candidateDone: [Bool] = []
+    @exclusivity(unchecked) private var solver = AssignmentSolver()
     @exclusivity(unchecked) private var nextIdentifier: UInt64 = 1
     /// Sequence of the latest update; predictions are made from here.
     @exclusivity(unchecked) private var currentSequence: UInt64 = 0
@@ -329,9 +334,11 @@ public final class Tracker {
         }
     }
 
-    /// Greedy association by best overlap: repeatedly take the best remaining pair. With a
-    /// few dozen objects this costs less than sorting, allocates nothing, and ties resolve to
-    /// the older track, which keeps identities stable.
+    /// Association that maximises the total overlap (the Hungarian method), run separately on
+    /// each cluster of tracks and observations linked by a candidate pair. Greedy best-first
+    /// matching loses when two people walk side by side: the first track takes the box its
+    /// neighbour needed and the neighbour's box starts a new identity. Most clusters are one
+    /// track and one box, matched directly, so the cubic solver only runs where it matters.
     private func associate(_ observations: [Observation], motionPass: Bool, sequence: UInt64) {
         candidates.removeAll(keepingCapacity: true)
         let threshold = configuration.minimumOverlap
@@ -348,24 +355,66 @@ public final class Tracker {
                 }
             }
         }
-        while true {
-            var best = -1
-            var bestOverlap = 0.0
-            for index in candidates.indices {
-                let candidate = candidates[index]
-                if candidate.overlap > bestOverlap,
-                   !states[candidate.stateIndex].matchedThisFrame,
-                   !observationMatched[candidate.observationIndex] {
-                    best = index
-                    bestOverlap = candidate.overlap
-                }
-            }
-            if best < 0 { break }
-            let chosen = candidates[best]
-            observationMatched[chosen.observationIndex] = true
-            apply(observations[chosen.observationIndex], rectangle: observationRectangles[chosen.observationIndex],
-                  to: chosen.stateIndex, sequence: sequence)
+        guard !candidates.isEmpty else { return }
+
+        // Clusters: union-find over states (0..<stateCount) and observations (after them).
+        let stateCount = states.count
+        clusterParent.removeAll(keepingCapacity: true)
+        for node in 0..<(stateCount + observations.count) { clusterParent.append(node) }
+        for candidate in candidates {
+            let first = clusterRoot(candidate.stateIndex), second = clusterRoot(stateCount + candidate.observationIndex)
+            if first != second { clusterParent[second] = first }
         }
+        candidateDone.removeAll(keepingCapacity: true)
+        for _ in candidates { candidateDone.append(false) }
+
+        for first in candidates.indices where !candidateDone[first] {
+            let root = clusterRoot(candidates[first].stateIndex)
+            clusterRows.removeAll(keepingCapacity: true)
+            clusterColumns.removeAll(keepingCapacity: true)
+            var pairCount = 0
+            for index in first..<candidates.count where !candidateDone[index] && clusterRoot(candidates[index].stateIndex) == root {
+                candidateDone[index] = true
+                pairCount += 1
+                let candidate = candidates[index]
+                if !clusterRows.contains(candidate.stateIndex) { clusterRows.append(candidate.stateIndex) }
+                if !clusterColumns.contains(candidate.observationIndex) { clusterColumns.append(candidate.observationIndex) }
+            }
+            if pairCount == 1 {
+                let chosen = candidates[first]
+                match(observations, chosen.observationIndex, to: chosen.stateIndex, sequence: sequence)
+                continue
+            }
+            solver.reset(size: max(clusterRows.count, clusterColumns.count))
+            for index in first..<candidates.count {
+                let candidate = candidates[index]
+                guard let row = clusterRows.firstIndex(of: candidate.stateIndex),
+                      let column = clusterColumns.firstIndex(of: candidate.observationIndex) else { continue }
+                solver.setCost(row: row, column: column, -candidate.overlap)
+            }
+            solver.solve()
+            for row in clusterRows.indices {
+                let column = solver.columnOfRow[row]
+                // Padding and pairs without a candidate cost 0: assigned, but no match.
+                guard column < clusterColumns.count, solver.cost(row: row, column: column) < 0 else { continue }
+                match(observations, clusterColumns[column], to: clusterRows[row], sequence: sequence)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func match(_ observations: [Observation], _ observationIndex: Int, to stateIndex: Int, sequence: UInt64) {
+        observationMatched[observationIndex] = true
+        apply(observations[observationIndex], rectangle: observationRectangles[observationIndex], to: stateIndex, sequence: sequence)
+    }
+
+    private func clusterRoot(_ node: Int) -> Int {
+        var node = node
+        while clusterParent[node] != node {
+            clusterParent[node] = clusterParent[clusterParent[node]]
+            node = clusterParent[node]
+        }
+        return node
     }
 
     private func apply(_ observation: Observation, rectangle: Rectangle, to stateIndex: Int, sequence: UInt64) {
@@ -456,5 +505,89 @@ public final class Tracker {
                 isConfirmed: state.isConfirmed))
             frozenBoxes.append(current)
         }
+    }
+}
+
+/// Minimum-cost assignment on a square matrix (the Hungarian method in its O(n^3) potentials
+/// form). Its arrays are kept between calls, so a steady scene solves without allocating.
+struct AssignmentSolver {
+    private(set) var size = 0
+    private var costs: [Double] = []
+    /// After `solve`, the column assigned to each row.
+    private(set) var columnOfRow: [Int] = []
+    // Potentials and bookkeeping, indexed from 1 with 0 as the virtual start, as in the method.
+    private var rowPotential: [Double] = []
+    private var columnPotential: [Double] = []
+    private var rowOfColumn: [Int] = []
+    private var previousColumn: [Int] = []
+    private var minimumSlack: [Double] = []
+    private var columnUsed: [Bool] = []
+
+    /// Sets up an all-zero `size` x `size` problem.
+    mutating func reset(size newSize: Int) {
+        size = newSize
+        costs.removeAll(keepingCapacity: true)
+        costs.append(contentsOf: repeatElement(0, count: newSize * newSize))
+    }
+
+    mutating func setCost(row: Int, column: Int, _ value: Double) { costs[row * size + column] = value }
+
+    func cost(row: Int, column: Int) -> Double { costs[row * size + column] }
+
+    mutating func solve() {
+        let count = size
+        Self.fill(&rowPotential, 0.0, count + 1)
+        Self.fill(&columnPotential, 0.0, count + 1)
+        Self.fill(&rowOfColumn, 0, count + 1)
+        Self.fill(&previousColumn, 0, count + 1)
+        for row in 1...max(1, count) where count > 0 {
+            rowOfColumn[0] = row
+            var column = 0
+            Self.fill(&minimumSlack, Double.infinity, count + 1)
+            Self.fill(&columnUsed, false, count + 1)
+            repeat {
+                columnUsed[column] = true
+                let currentRow = rowOfColumn[column]
+                var delta = Double.infinity
+                var nextColumn = 0
+                for candidate in 1...count where !columnUsed[candidate] {
+                    let slack = costs[(currentRow - 1) * count + candidate - 1] - rowPotential[currentRow] - columnPotential[candidate]
+                    if slack < minimumSlack[candidate] {
+                        minimumSlack[candidate] = slack
+                        previousColumn[candidate] = column
+                    }
+                    if minimumSlack[candidate] < delta {
+                        delta = minimumSlack[candidate]
+                        nextColumn = candidate
+                    }
+                }
+                // Every column used with no finite slack left cannot happen with finite costs;
+                // stop rather than loop if a NaN ever got in.
+                guard nextColumn != 0 else { break }
+                for candidate in 0...count {
+                    if columnUsed[candidate] {
+                        rowPotential[rowOfColumn[candidate]] += delta
+                        columnPotential[candidate] -= delta
+                    } else {
+                        minimumSlack[candidate] -= delta
+                    }
+                }
+                column = nextColumn
+            } while rowOfColumn[column] != 0
+            repeat {
+                let previous = previousColumn[column]
+                rowOfColumn[column] = rowOfColumn[previous]
+                column = previous
+            } while column != 0
+        }
+        Self.fill(&columnOfRow, 0, count)
+        for column in 1..<(count + 1) where rowOfColumn[column] > 0 {
+            columnOfRow[rowOfColumn[column] - 1] = column - 1
+        }
+    }
+
+    private static func fill<Element>(_ array: inout [Element], _ value: Element, _ count: Int) {
+        array.removeAll(keepingCapacity: true)
+        array.append(contentsOf: repeatElement(value, count: count))
     }
 }

@@ -76,6 +76,29 @@ struct TrackerTests {
         #expect(rightwardIdentifier != nil && leftwardIdentifier != nil && rightwardIdentifier != leftwardIdentifier)
     }
 
+    @Test("two people side by side keep their identities where greedy best-first matching would not")
+    func sideBySideOptimalAssignment() {
+        let tracker = Tracker()
+        let left = DetectionBox(x: 100, y: 100, width: 40, height: 40)
+        let right = DetectionBox(x: 122, y: 100, width: 40, height: 40)
+        var identifiers: [UInt64] = []
+        for frame in 0..<5 {
+            identifiers = tracker.update([Observation(box: left, objectClass: .person), Observation(box: right, objectClass: .person)], frameSequence: UInt64(frame)).map(\.id)
+        }
+        // Both step a little: the left one 12 pixels left, the right one 12 pixels left too.
+        // The left track overlaps the new right box best (0.60 against 0.54), but giving it
+        // that box would leave the right track nothing: the total is larger the other way.
+        let movedLeft = DetectionBox(x: 88, y: 100, width: 40, height: 40)
+        let movedRight = DetectionBox(x: 110, y: 100, width: 40, height: 40)
+        #expect(left.intersectionOverUnion(movedRight) > left.intersectionOverUnion(movedLeft))
+        let tracks = tracker.update([Observation(box: movedRight, objectClass: .person), Observation(box: movedLeft, objectClass: .person)], frameSequence: 5)
+        #expect(tracker.counters.tracksStarted == 2)
+        #expect(tracks.count == 2)
+        #expect(tracks.first { $0.id == identifiers.first }?.box == movedLeft)
+        #expect(tracks.first { $0.id == identifiers.last }?.box == movedRight)
+        #expect(tracks.allSatisfy { $0.missedFrames == 0 })
+    }
+
     @Test("an object that stops stays tracked with the same identifier for 100 frames")
     func stoppedObjectStaysTracked() {
         let tracker = Tracker()
