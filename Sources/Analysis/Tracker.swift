@@ -334,6 +334,25 @@ public final class Tracker {
         }
     }
 
+    /// `frozenBoxes` divided by `factor`, for a motion model that works on an image downscaled
+    /// by that factor. Rounds outwards, so a still object's pixels stay wholly frozen.
+    public func frozenBoxes(downscaledBy factor: Int, into result: inout [DetectionBox]) {
+        result.removeAll(keepingCapacity: true)
+        let factor = max(1, factor)
+        for box in frozenBoxes {
+            let left = Self.floorDivide(box.x, factor), top = Self.floorDivide(box.y, factor)
+            let right = -Self.floorDivide(-(box.x + box.width), factor)
+            let bottom = -Self.floorDivide(-(box.y + box.height), factor)
+            result.append(DetectionBox(x: left, y: top, width: right - left, height: bottom - top))
+        }
+    }
+
+    @inline(__always)
+    static func floorDivide(_ value: Int, _ divisor: Int) -> Int {
+        let quotient = value / divisor
+        return (value % divisor != 0 && value < 0) ? quotient - 1 : quotient
+    }
+
     /// Association that maximises the total overlap (the Hungarian method), run separately on
     /// each cluster of tracks and observations linked by a candidate pair. Greedy best-first
     /// matching loses when two people walk side by side: the first track takes the box its

@@ -123,6 +123,16 @@ struct TrackerTests {
         #expect(tracker.counters.tracksEnded == 0)
     }
 
+    @Test("frozen boxes for a downscaled motion image round outwards")
+    func frozenBoxesDownscaled() {
+        let tracker = Tracker()
+        tracker.update([Observation(box: DetectionBox(x: 5, y: -3, width: 10, height: 7), objectClass: .person)], frameSequence: 0)
+        var scaled: [DetectionBox] = []
+        tracker.frozenBoxes(downscaledBy: 4, into: &scaled)
+        // x 5...15 -> 1...4 (floor 5/4, ceiling 15/4); y -3...4 -> -1...1.
+        #expect(scaled == [DetectionBox(x: 1, y: -1, width: 3, height: 2)])
+    }
+
     @Test("a detection missed for a few frames coasts on prediction and re-associates")
     func coastingReassociates() {
         let tracker = Tracker(configuration: TrackerConfiguration(maximumMissedFrames: 10))
