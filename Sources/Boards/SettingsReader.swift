@@ -175,6 +175,19 @@ public struct SettingsMapping {
         return result
     }
 
+    /// Every key of this mapping with its single value as text, in file order (for open-ended
+    /// mappings such as camera controls, whose names the device decides).
+    public func scalarPairs() throws(SettingsError) -> [(name: String, value: String)] {
+        var result: [(name: String, value: String)] = []
+        for pair in pairs {
+            guard case .scalar(let scalar) = pair.value, !scalar.string.isEmpty else {
+                throw error(pair.key, pair.value, "expected a single value, found \(kindName(pair.value))")
+            }
+            result.append((pair.key, scalar.string))
+        }
+        return result
+    }
+
     /// The items of a sequence of scalars, as strings.
     public func strings(_ key: String) throws(SettingsError) -> [String] {
         let node = try required(key)

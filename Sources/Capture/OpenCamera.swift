@@ -51,7 +51,14 @@ public enum FileCameraKind: String, Sendable, Equatable {
 /// - Parameters:
 ///   - pacing: how to pace frames; a `pacing=` option in the spec wins over it.
 ///   - poolSize: frame buffers the source allocates now and reuses for ever.
-public func openCamera(spec: CameraSpec, pacing: Pacing = .nominal, poolSize: Int = 4) throws(CaptureError) -> any FrameSource {
+public func openCamera(spec: CameraSpec, pacing: Pacing = .nominal, poolSize: Int = 4,
+                       controls: [V4L2ControlSetting] = []) throws(CaptureError) -> any FrameSource {
+    if !controls.isEmpty {
+        guard case .v4l2 = spec else {
+            throw .invalidSpec(spec: spec.description,
+                               reason: "camera controls (\(controls.map(\.name).joined(separator: ", "))) apply only to V4L2 devices")
+        }
+    }
     guard poolSize > 0 else {
         throw .invalidSpec(spec: spec.description, reason: "a camera needs at least one frame buffer (pool size \(poolSize))")
     }
@@ -82,7 +89,7 @@ public func openCamera(spec: CameraSpec, pacing: Pacing = .nominal, poolSize: In
         // │ The one place a V4L2 device is opened; the camera lives in Sources/Capture/V4L2/.   │
         // │ The device paces itself, so `pacing` does not apply.                               │
         // └─────────────────────────────────────────────────────────────────────────────────────┘
-        return try V4L2Camera(path: path, options: V4L2Options(spec: options, poolSize: poolSize))
+        return try V4L2Camera(path: path, options: V4L2Options(spec: options, poolSize: poolSize, controls: controls))
     }
 }
 

@@ -2,12 +2,15 @@
 // key and reason. Every key is optional; the command line overrides what the file says.
 
 public import Boards
+public import Capture
 import Foundation
 
 /// Settings for one run of the firmware.
 public struct ObscuraConfig: Sendable, Equatable {
     /// Camera spec, e.g. `pattern:640x480@30` or `file:Fixtures/vtest_640x480.mjpeg?fps=10`.
     public var camera: String?
+    /// V4L2 controls to set when the camera opens (and reopens), as name and value, in order.
+    public var controls: [V4L2ControlSetting] = []
     /// Board profile name, e.g. `rpi-4b`.
     public var board: String?
     /// Folder of board profiles, when not the default.
@@ -46,8 +49,11 @@ public struct ObscuraConfig: Sendable, Equatable {
         }
         guard meaningful else { return config }
         let root = try SettingsMapping.parse(text, file: file)
-        try root.rejectUnknownKeys(["camera", "board", "boardsDir", "budgetMs", "pipeline", "logging", "stats"])
+        try root.rejectUnknownKeys(["camera", "controls", "board", "boardsDir", "budgetMs", "pipeline", "logging", "stats"])
         config.camera = try root.optionalString("camera")
+        if let controls = try root.optionalMapping("controls") {
+            config.controls = try controls.scalarPairs().map { V4L2ControlSetting(name: $0.name, value: $0.value) }
+        }
         config.board = try root.optionalString("board")
         config.boardsDirectory = try root.optionalString("boardsDir")
         config.budgetMs = try root.optionalDouble("budgetMs", in: 0.1...10_000)

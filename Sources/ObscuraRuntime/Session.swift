@@ -15,6 +15,8 @@ public struct RunOptions: Sendable {
     public var budgetMs: Double?
     public var pacing: Pacing = .nominal
     public var poolSize: Int?
+    /// V4L2 controls as `name=value`; they override the config's controls of the same name.
+    public var controls: [String] = []
 
     public init() {}
 }
@@ -66,10 +68,19 @@ public struct Session {
         do { board = try catalog.load(boardName) } catch { throw .board(error) }
 
         let cameraText = options.camera ?? config.camera ?? defaultCamera
+        var controls = config.controls
+        for text in options.controls {
+            guard let setting = V4L2ControlSetting(parsing: text) else {
+                throw .camera(.invalidSpec(spec: text, reason: "a camera control is written name=value, e.g. brightness=128"))
+            }
+            controls.removeAll { $0.name == setting.name }
+            controls.append(setting)
+        }
         let source: any FrameSource
         do {
             let spec = try CameraSpec(parsing: cameraText)
-            source = try openCamera(spec: spec, pacing: options.pacing, poolSize: options.poolSize ?? config.poolSize)
+            source = try openCamera(spec: spec, pacing: options.pacing, poolSize: options.poolSize ?? config.poolSize,
+                                    controls: controls)
         } catch {
             throw .camera(error)
         }

@@ -25,9 +25,15 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop after this many frames.", valueName: "count"))
     var frames: Int?
 
+    @Option(name: .customLong("control"), help: ArgumentHelp("Set a V4L2 camera control when the device opens, e.g. brightness=128, exposure=300, power_line_frequency=\"50 Hz\". Repeat for more. `obscura cameras` lists a device's controls.", valueName: "name=value"))
+    var controls: [String] = []
+
     func validate() throws {
         if let frames, frames <= 0 { throw ValidationError("--frames must be a positive number, not \(frames).") }
         if let budgetMs, !(budgetMs > 0) { throw ValidationError("--budget-ms must be a positive number of milliseconds.") }
+        for control in controls where !control.contains("=") || control.hasPrefix("=") {
+            throw ValidationError("--control takes name=value (e.g. brightness=128), not '\(control)'.")
+        }
     }
 
     func runOptions(pacing: Pacing) -> RunOptions {
@@ -38,6 +44,7 @@ struct PipelineOptions: ParsableArguments {
         options.configFile = config
         options.budgetMs = budgetMs
         options.pacing = pacing
+        options.controls = controls
         return options
     }
 }

@@ -15,6 +15,12 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     #expect(config.statsIntervalSeconds == 10)
 }
 
+@Test func cameraControlsKeepTheirOrderAndValues() throws {
+    let config = try ObscuraConfig.parse("controls:\n  brightness: 128\n  power_line_frequency: \"50 Hz\"\n", file: "c.yaml")
+    #expect(config.controls.map(\.name) == ["brightness", "power_line_frequency"])
+    #expect(config.controls.map(\.value) == ["128", "50 Hz"])
+}
+
 @Test func commentOnlyConfigIsEmpty() throws {
     let config = try ObscuraConfig.parse("# nothing yet\n\n", file: "c.yaml")
     #expect(config == ObscuraConfig())
@@ -28,6 +34,7 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     ("pipeline:\n  pool: 4", "pipeline.pool", 2, "unknown key"),
     ("logging:\n  level: loud", "logging.level", 2, "not a log level"),
     ("cameras: x", "cameras", 1, "unknown key"),
+    ("controls:\n  brightness: [1, 2]", "controls.brightness", 2, "expected a single value"),
     ("camera: [unclosed", "", 2, "not valid YAML"),  // libyaml notices at the end of input, line 2
     ("- just\n- a list", "", 1, "expected a mapping"),
 ])
