@@ -1,0 +1,328 @@
+// The budget scheduler: spends one frame's detection budget in the order DESIGN.md declares and
+// returns, with the detections, every region nothing vouches for, so that the redaction stage
+// masks it (invariant 3, fail closed).
+//
+// Order within a frame (motion has already run in the caller, which passes its regions in):
+//   1. Moving regions, grown by a margin, clamped, merged where they overlap, largest first; every
+//      detector on each region at its full parameters. A region any detector did not finish is
+//      unverified.
+//   2. The rest of the frame as a grid of tiles at coarse parameters: first every tile that is
+//      not verified (oldest scan first), then up to `tilesPerFrame` verified ones (oldest first)
+//      to refresh them before they expire. Oldest-first is a round robin that also puts stale and
+//      disturbed tiles ahead of fresh ones.
+// A pass that would not fit in what is left of the budget is not started (in time mode, by the
+// detector's learned cost per work unit), and later, smaller passes may still run.
+//
+// A tile is verified when it was scanned within the last `verificationLifetimeFrames` frames and
+// no motion has touched it since that scan. Motion invalidates the tile even where the moving
+// region itself was examined: an object can walk in, stop, and stop producing motion, and the
+// old scan never saw it. Moving regions are verified only by this frame's own region passes,
+// never by a tile scan (coarse scales) and never by an earlier frame.
+
+/// Runs detectors over a frame within a budget. Keeps per-tile history across frames, so use one
+/// scheduler per camera stream. Not thread-safe, like the detectors it owns.
+public final class BudgetScheduler {
+    public let configuration: BudgetSchedulerConfiguration
+    public private(set) var metrics = BudgetSchedulerMetrics()
+    /// The tile grid for the current frame size (empty before the first frame).
+    public private(set) var tiles: [DetectionBox] = []
+
+    private var detectors: [ScheduledDetector]
+    /// Time mode's learned cost per work unit, one per detector.
+    private var nanosecondsPerWorkUnit: [Double]
+    private let clock = ContinuousClock()
+    /// The index of the frame being scheduled; the first frame is 0.
+    private var frameIndex = -1
+    private var gridWidth = -1
+    private var gridHeight = -1
+    /// Per tile: the frame of its last complete scan, and of the last motion touching it.
+    private var lastScanFrame: [Int] = []
+    private var lastMotionFrame: [Int] = []
+
+    /// Throws `BudgetSchedulerError` for a configuration that could never verify anything, so
+    /// that a mistake shows at start-up instead of as a fully masked stream.
+    public init(detectors: [ScheduledDetector], configuration: BudgetSchedulerConfiguration = BudgetSchedulerConfiguration()) throws(BudgetSchedulerError) {
+        guard !detectors.isEmpty else { throw .invalidConfiguration("no detectors") }
+        for entry in detectors {
+            for parameters in [entry.parameters, entry.coarseParameters] {
+                guard parameters.scaleFactor > 1, parameters.scaleFactor.isFinite else {
+                    throw .invalidConfiguration("\(entry.objectClass): scale factor \(parameters.scaleFactor) must be a finite number above 1")
+                }
+                guard parameters.minNeighbors >= 0 else {
+                    throw .invalidConfiguration("\(entry.objectClass): minNeighbors \(parameters.minNeighbors) must not be negative")
+                }
+            }
+        }
+        guard configuration.tileColumns > 0, configuration.tileRows > 0 else {
+            throw .invalidConfiguration("the tile grid \(configuration.tileColumns)x\(configuration.tileRows) must have at least one tile")
+        }
+        guard configuration.tilesPerFrame >= 0, configuration.tileOverlap >= 0, configuration.minimumRegionMargin >= 0,
+              configuration.regionMarginFraction >= 0, configuration.regionMarginFraction.isFinite else {
+            throw .invalidConfiguration("tilesPerFrame, tileOverlap and the region margins must not be negative")
+        }
+        guard configuration.verificationLifetimeFrames >= 1 else {
+            throw .invalidConfiguration("verificationLifetimeFrames must be at least 1 (the frame of the scan)")
+        }
+        guard configuration.initialNanosecondsPerWorkUnit > 0, configuration.initialNanosecondsPerWorkUnit.isFinite else {
+            throw .invalidConfiguration("initialNanosecondsPerWorkUnit must be a positive number")
+        }
+        self.detectors = detectors
+        self.configuration = configuration
+        nanosecondsPerWorkUnit = Array(repeating: configuration.initialNanosecondsPerWorkUnit, count: detectors.count)
+    }
+
+    /// Schedules one frame. `frame` is the full-resolution grey (Y) plane; `motionRegions` are in
+    /// its pixels; `startedAt` is when the frame's budget began (default: now), so that time the
+    /// caller already spent on motion counts against a time budget.
+    public func schedule(_ frame: GrayPlane, motionRegions: [DetectionBox], budget: FrameBudget,
+                         startedAt: ContinuousClock.Instant? = nil) -> ScheduleResult {
+        let start = startedAt ?? clock.now
+        frameIndex += 1
+        var spending = Spending(budget: budget, start: start, clock: clock)
+
+        if frame.width <= 0 || frame.height <= 0 {
+            // Nothing to vouch for, and no way to know whether the grid still describes the
+            // camera: forget every scan.
+            forgetTiles()
+            return failedClosed(frame, .malformedInput("the plane is \(frame.width)x\(frame.height)"),
+                                detections: [], spending: spending)
+        }
+        if let bad = motionRegions.first(where: { $0.width < 0 || $0.height < 0 }) {
+            forgetTiles()
+            return failedClosed(frame, .malformedInput("motion region \(bad) has a negative size"),
+                                detections: [], spending: spending)
+        }
+        if frame.width != gridWidth || frame.height != gridHeight { rebuildGrid(width: frame.width, height: frame.height) }
+
+        // Stage 1: moving regions.
+        let regions = examinedRegions(motionRegions, width: frame.width, height: frame.height)
+        for region in regions {
+            for tile in tiles.indices where BudgetGeometry.boxesOverlap(tiles[tile], region) { lastMotionFrame[tile] = frameIndex }
+        }
+        var detections: [ScheduledDetection] = []
+        var unverified: [DetectionBox] = []
+        for region in regions {
+            var examined = true
+            for index in detectors.indices {
+                let entry = detectors[index]
+                let outcome = runPass(index, over: region, in: frame, parameters: entry.parameters,
+                                      source: .movingRegion(region), spending: &spending, into: &detections)
+                switch outcome {
+                case .completed: break
+                case .notRun: examined = false
+                case let .failed(reason):
+                    return failedClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason),
+                                        detections: detections, spending: spending)
+                }
+            }
+            if !examined { unverified.append(region) }
+        }
+
+        // Stage 2: the rest of the frame, tile by tile at coarse scales.
+        var scannedThisFrame: [Int] = []
+        for tile in tileOrder() {
+            let scanArea = BudgetGeometry.clampBox(BudgetGeometry.grownBox(tiles[tile], horizontal: configuration.tileOverlap, vertical: configuration.tileOverlap),
+                                    width: frame.width, height: frame.height) ?? tiles[tile]
+            var complete = true
+            for index in detectors.indices {
+                let entry = detectors[index]
+                let outcome = runPass(index, over: scanArea, in: frame, parameters: entry.coarseParameters,
+                                      source: .tile(tile), spending: &spending, into: &detections)
+                switch outcome {
+                case .completed: break
+                case .notRun: complete = false
+                case let .failed(reason):
+                    return failedClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason),
+                                        detections: detections, spending: spending)
+                }
+            }
+            if complete { scannedThisFrame.append(tile) }
+        }
+        // Recorded only now, so that a frame that fails closed part-way leaves no scan behind.
+        for tile in scannedThisFrame { lastScanFrame[tile] = frameIndex }
+        for tile in tiles.indices where !isVerified(tile) { unverified.append(tiles[tile]) }
+
+        let elapsed = clock.now - start
+        let missed: Bool
+        if case let .time(milliseconds) = budget { missed = elapsed > Duration.nanoseconds(nanoseconds(milliseconds: milliseconds)) } else { missed = false }
+        return finish(frame, ScheduleResult(
+            detections: detections, unverified: unverified,
+            unverifiedFraction: Double(BudgetGeometry.unionArea(unverified)) / Double(frame.width * frame.height),
+            deadlineMissed: missed, scalesSkipped: spending.scalesSkipped, workUsed: spending.workUsed,
+            elapsed: elapsed, failure: nil))
+    }
+
+    /// Whether the tile is vouched for as of the current frame.
+    func isVerified(_ tile: Int) -> Bool {
+        let scanned = lastScanFrame[tile]
+        return scanned >= 0 && scanned >= lastMotionFrame[tile]
+            && frameIndex - scanned < configuration.verificationLifetimeFrames
+    }
+
+    // MARK: - Stages
+
+    /// Moving regions as they will be examined: grown, clamped, merged, largest first.
+    private func examinedRegions(_ motionRegions: [DetectionBox], width: Int, height: Int) -> [DetectionBox] {
+        var grown: [DetectionBox] = []
+        grown.reserveCapacity(motionRegions.count)
+        for region in motionRegions where region.width > 0 && region.height > 0 {
+            let horizontal = max(configuration.minimumRegionMargin, margin(of: region.width))
+            let vertical = max(configuration.minimumRegionMargin, margin(of: region.height))
+            if let clamped = BudgetGeometry.clampBox(BudgetGeometry.grownBox(region, horizontal: horizontal, vertical: vertical), width: width, height: height) {
+                grown.append(clamped)
+            }
+        }
+        return BudgetGeometry.mergeOverlappingBoxes(grown).sorted(by: BudgetGeometry.largestFirst)
+    }
+
+    /// The fractional margin for a side of `length`, held below any frame size so that a wild
+    /// length or fraction cannot trap in the conversion.
+    private func margin(of length: Int) -> Int {
+        Int(min((Double(length) * configuration.regionMarginFraction).rounded(.up), 1e12))
+    }
+
+    /// Tiles to attempt this frame: every unverified tile, then at most `tilesPerFrame` verified
+    /// ones; each group oldest scan first, then by tile index.
+    private func tileOrder() -> [Int] {
+        let oldestFirst: (Int, Int) -> Bool = { first, second in
+            self.lastScanFrame[first] != self.lastScanFrame[second]
+                ? self.lastScanFrame[first] < self.lastScanFrame[second] : first < second
+        }
+        let unverifiedTiles = tiles.indices.filter { !isVerified($0) }.sorted(by: oldestFirst)
+        let verifiedTiles = tiles.indices.filter { isVerified($0) }.sorted(by: oldestFirst)
+        return unverifiedTiles + verifiedTiles.prefix(configuration.tilesPerFrame)
+    }
+
+    private enum PassOutcome {
+        case completed
+        /// Not started (no budget left for it) or impossible (region smaller than the window).
+        case notRun
+        case failed(String)
+    }
+
+    /// One detector over one region, if the budget allows; boxes are moved to frame pixels.
+    private func runPass(_ index: Int, over region: DetectionBox, in frame: GrayPlane, parameters: DetectionParameters,
+                         source: DetectionSource, spending: inout Spending,
+                         into detections: inout [ScheduledDetection]) -> PassOutcome {
+        let entry = detectors[index]
+        let cost = entry.detector.passCost(width: region.width, height: region.height, parameters: parameters)
+        // A region smaller than the detector's window cannot be examined: it stays unverified.
+        guard cost.scales > 0 else { return .notRun }
+        guard spending.allows(cost.workUnits, nanosecondsPerWorkUnit: nanosecondsPerWorkUnit[index]) else {
+            spending.scalesSkipped += cost.scales
+            return .notRun
+        }
+        let crop = GrayPlane(base: frame.base + region.y * frame.stride + region.x,
+                             width: region.width, height: region.height, stride: frame.stride)
+        let passStart = clock.now
+        let boxes: [DetectionBox]
+        do {
+            boxes = try entry.detector.detect(crop, parameters: parameters)
+        } catch {
+            return .failed("\(error)")
+        }
+        let passNanoseconds = Double(nanoseconds(clock.now - passStart))
+        spending.workUsed += cost.workUnits
+        if cost.workUnits > 0 {
+            // A moving average, so that one slow pass (a page fault, another process) does not
+            // throw the estimate far, while a board that is slower than assumed is learned in a
+            // few frames.
+            let observed = passNanoseconds / Double(cost.workUnits)
+            nanosecondsPerWorkUnit[index] = 0.75 * nanosecondsPerWorkUnit[index] + 0.25 * observed
+        }
+        for box in boxes {
+            detections.append(ScheduledDetection(
+                objectClass: entry.objectClass,
+                box: DetectionBox(x: box.x + region.x, y: box.y + region.y, width: box.width, height: box.height),
+                source: source))
+        }
+        return .completed
+    }
+
+    // MARK: - Bookkeeping
+
+    private func rebuildGrid(width: Int, height: Int) {
+        gridWidth = width
+        gridHeight = height
+        tiles = BudgetGeometry.tileGrid(width: width, height: height, columns: configuration.tileColumns, rows: configuration.tileRows)
+        lastScanFrame = Array(repeating: -1, count: tiles.count)
+        lastMotionFrame = Array(repeating: -1, count: tiles.count)
+    }
+
+    private func forgetTiles() {
+        for tile in tiles.indices { lastScanFrame[tile] = -1 }
+    }
+
+    private func failedClosed(_ frame: GrayPlane, _ failure: ScheduleFailure, detections: [ScheduledDetection],
+                              spending: Spending) -> ScheduleResult {
+        let elapsed = clock.now - spending.start
+        var missed = false
+        if case let .time(milliseconds) = spending.budget { missed = elapsed > .nanoseconds(nanoseconds(milliseconds: milliseconds)) }
+        return finish(frame, ScheduleResult(
+            detections: detections,
+            unverified: [DetectionBox(x: 0, y: 0, width: max(frame.width, 0), height: max(frame.height, 0))],
+            unverifiedFraction: 1, deadlineMissed: missed, scalesSkipped: spending.scalesSkipped,
+            workUsed: spending.workUsed, elapsed: elapsed, failure: failure))
+    }
+
+    private func finish(_ frame: GrayPlane, _ result: ScheduleResult) -> ScheduleResult {
+        metrics.frames += 1
+        if result.deadlineMissed { metrics.deadlineMisses += 1 }
+        if result.failure != nil { metrics.failedFrames += 1 }
+        metrics.unverifiedFractionTotal += result.unverifiedFraction
+        metrics.scalesSkipped += result.scalesSkipped
+        metrics.workUnitsUsed += result.workUsed
+        return result
+    }
+}
+
+/// A configuration the scheduler refuses.
+public enum BudgetSchedulerError: Error, Equatable, CustomStringConvertible {
+    case invalidConfiguration(String)
+
+    public var description: String {
+        switch self {
+        case let .invalidConfiguration(reason): "budget scheduler: \(reason)"
+        }
+    }
+}
+
+/// What is left of one frame's budget.
+private struct Spending {
+    let budget: FrameBudget
+    let start: ContinuousClock.Instant
+    let clock: ContinuousClock
+    var workUsed = 0
+    var scalesSkipped = 0
+
+    init(budget: FrameBudget, start: ContinuousClock.Instant, clock: ContinuousClock) {
+        self.budget = budget
+        self.start = start
+        self.clock = clock
+    }
+
+    /// Whether a pass of `units` may start: in work-unit mode if it fits exactly; in time mode if
+    /// time is left and the detector's learned rate says the pass ends before the deadline.
+    func allows(_ units: Int, nanosecondsPerWorkUnit: Double) -> Bool {
+        switch budget {
+        case .unlimited:
+            return true
+        case let .workUnits(limit):
+            // Nothing starts once the budget is spent, not even a pass that claims to be free.
+            return limit - workUsed > 0 && units <= limit - workUsed
+        case let .time(milliseconds):
+            let remaining = nanoseconds(milliseconds: milliseconds) - nanoseconds(clock.now - start)
+            return remaining > 0 && Double(units) * nanosecondsPerWorkUnit <= Double(remaining)
+        }
+    }
+}
+
+private func nanoseconds(milliseconds: Double) -> Int64 {
+    guard milliseconds.isFinite else { return milliseconds > 0 ? Int64.max : 0 }
+    return Int64(max(min(milliseconds * 1_000_000, 9.2e18), 0))
+}
+
+private func nanoseconds(_ duration: Duration) -> Int64 {
+    let parts = duration.components
+    return parts.seconds * 1_000_000_000 + parts.attoseconds / 1_000_000_000
+}

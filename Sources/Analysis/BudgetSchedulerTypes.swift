@@ -1,0 +1,208 @@
+// The vocabulary of the budget scheduler: what a frame's budget is, what a detector must offer to
+// be scheduled (its cost in work units, and a detection pass over a region), how the scheduler is
+// configured, and what it returns for one frame (detections, unverified regions, metrics).
+//
+// The scheduler itself is in BudgetScheduler.swift; rectangle helpers in BudgetGeometry.swift.
+// Classes are the tracker's `ObjectClass`, so that detections feed the tracker unconverted.
+
+/// How much one frame may spend on detection.
+public enum FrameBudget: Sendable, Equatable {
+    /// Wall time measured with `ContinuousClock`, from the frame's start (see `schedule`).
+    case time(milliseconds: Double)
+    /// A fixed count of work units (see `RegionDetector.passCost`): deterministic, for tests and
+    /// for comparing schedules independently of the machine.
+    case workUnits(Int)
+    /// No limit: every planned pass runs.
+    case unlimited
+}
+
+/// The cost of one detector pass over a region, known before the pass runs.
+public struct DetectorPassCost: Equatable, Hashable, Sendable {
+    /// Work units the pass spends. For `CascadeDetector` one unit is one candidate window: one
+    /// window position at one scale, on the grid the detector scans (every other row and column
+    /// below scale 2, every one from 2 up), summed over the scales the parameters select.
+    public var workUnits: Int
+    /// Scales the pass scans; 0 means the detector cannot examine a region of that size at all.
+    public var scales: Int
+
+    public init(workUnits: Int, scales: Int) {
+        self.workUnits = workUnits
+        self.scales = scales
+    }
+}
+
+/// A detector the scheduler can run on part of a frame. `CascadeDetector` is one; tests use fakes
+/// to script costs and failures.
+public protocol RegionDetector: AnyObject {
+    /// What a pass over a `width` x `height` region with `parameters` will cost, without running it.
+    func passCost(width: Int, height: Int, parameters: DetectionParameters) -> DetectorPassCost
+    /// Boxes found in `image`, in its own pixels. A throw makes the scheduler fail the frame closed.
+    func detect(_ image: GrayPlane, parameters: DetectionParameters) throws -> [DetectionBox]
+}
+
+extension CascadeDetector: RegionDetector {
+    /// Counts the windows `detect` will evaluate, scale by scale, with the same scale list and
+    /// the same rounding of the scaled image size as the scan itself.
+    public func passCost(width: Int, height: Int, parameters: DetectionParameters) -> DetectorPassCost {
+        let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
+        var units = 0
+        var count = 0
+        for scale in scales(imageWidth: width, imageHeight: height, parameters: parameters) {
+            let scaledWidth = Int((Float(width) / scale).rounded(.toNearestOrEven))
+            let scaledHeight = Int((Float(height) / scale).rounded(.toNearestOrEven))
+            let step = scale >= 2 ? 1 : 2
+            let columns = (max(scaledWidth + 1 - windowWidth, 0) + step - 1) / step
+            let rows = (max(scaledHeight + 1 - windowHeight, 0) + step - 1) / step
+            units += columns * rows
+            count += 1
+        }
+        return DetectorPassCost(workUnits: units, scales: count)
+    }
+}
+
+/// One detector as the scheduler runs it.
+public struct ScheduledDetector {
+    public var objectClass: ObjectClass
+    public var detector: any RegionDetector
+    /// Parameters for moving regions, where objects of every size matter.
+    public var parameters: DetectionParameters
+    /// Parameters for the rest of the frame: fewer, larger scales, because the budget goes to
+    /// what moved first and the static background is re-scanned often anyway.
+    public var coarseParameters: DetectionParameters
+
+    /// `coarseParameters` default to `coarsened(parameters, windowWidth:windowHeight:)` for a
+    /// cascade, so that the same detector serves both stages.
+    public init(objectClass: ObjectClass, detector: CascadeDetector, parameters: DetectionParameters,
+                coarseParameters: DetectionParameters? = nil) {
+        self.init(objectClass: objectClass, regionDetector: detector, parameters: parameters,
+                  coarseParameters: coarseParameters ?? ScheduledDetector.coarsened(
+                      parameters, windowWidth: detector.classifier.windowWidth,
+                      windowHeight: detector.classifier.windowHeight))
+    }
+
+    public init(objectClass: ObjectClass, regionDetector: any RegionDetector, parameters: DetectionParameters,
+                coarseParameters: DetectionParameters) {
+        self.objectClass = objectClass
+        self.detector = regionDetector
+        self.parameters = parameters
+        self.coarseParameters = coarseParameters
+    }
+
+    /// The default coarse parameters: a scale factor of at least 1.2 and no window smaller than
+    /// twice the cascade's own, which together cut a full-frame pass to roughly a fifth of its
+    /// windows (the smallest scales hold most of them).
+    public static func coarsened(_ parameters: DetectionParameters, windowWidth: Int, windowHeight: Int) -> DetectionParameters {
+        var coarse = parameters
+        coarse.scaleFactor = max(parameters.scaleFactor, 1.2)
+        coarse.minSize = DetectionSize(width: max(parameters.minSize.width, 2 * windowWidth),
+                                       height: max(parameters.minSize.height, 2 * windowHeight))
+        return coarse
+    }
+}
+
+/// How the scheduler divides its work; the defaults suit 640x480 at 15 fps.
+public struct BudgetSchedulerConfiguration: Sendable, Equatable {
+    /// Each moving region grows by this fraction of its own width (each side, horizontally) and
+    /// height (vertically) before detection: motion masks cover what changed, which is often
+    /// only part of the object (an arm, the legs), and a cascade needs the whole object in view.
+    public var regionMarginFraction: Double = 0.25
+    /// The smallest margin in pixels, so that small blobs still grow to a detectable window.
+    public var minimumRegionMargin: Int = 16
+    /// The grid that the rest of the frame is split into for rotating coarse scans.
+    public var tileColumns: Int = 4
+    public var tileRows: Int = 3
+    /// Each tile is scanned together with this many pixels of its neighbours on every side, so
+    /// that an object lying across a tile border is whole in at least one scan.
+    public var tileOverlap: Int = 32
+    /// Tiles that are still verified are re-scanned, oldest first, at most this many per frame;
+    /// tiles that are not verified are always attempted while the budget lasts.
+    public var tilesPerFrame: Int = 2
+    /// A tile scan vouches for the tile during this many frames (the frame of the scan counts as
+    /// the first), provided no motion touches the tile in the meantime.
+    public var verificationLifetimeFrames: Int = 8
+    /// Time mode starts each detector with this cost per work unit and then learns its own.
+    /// About what the frontal-face cascade costs per window on a small ARM board; erring high
+    /// means early frames skip passes (more masking) rather than overrun.
+    public var initialNanosecondsPerWorkUnit: Double = 300
+
+    public init() {}
+}
+
+/// Why a whole frame was returned unverified.
+public enum ScheduleFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The plane has no pixels, or a motion region has a negative size.
+    case malformedInput(String)
+    /// A detector threw during a pass.
+    case detectorFailed(objectClass: ObjectClass, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .malformedInput(reason): "malformed input: \(reason)"
+        case let .detectorFailed(objectClass, reason): "\(objectClass) detector failed: \(reason)"
+        }
+    }
+}
+
+/// Where in the schedule a detection came from.
+public enum DetectionSource: Sendable, Hashable {
+    /// A pass over a moving region; the box is the region as examined (grown and clamped).
+    case movingRegion(DetectionBox)
+    /// A coarse pass over the tile with this index in `BudgetScheduler.tiles`.
+    case tile(Int)
+}
+
+/// One object found, in full-frame pixels.
+public struct ScheduledDetection: Sendable, Hashable, CustomStringConvertible {
+    public var objectClass: ObjectClass
+    public var box: DetectionBox
+    public var source: DetectionSource
+
+    public init(objectClass: ObjectClass, box: DetectionBox, source: DetectionSource) {
+        self.objectClass = objectClass
+        self.box = box
+        self.source = source
+    }
+
+    public var description: String { "\(objectClass) \(box)" }
+}
+
+/// What the scheduler knows about one frame.
+public struct ScheduleResult: Sendable, Equatable {
+    /// Objects found, moving regions first (largest region first), then tiles. Overlapping passes
+    /// can report the same object twice; the redaction stage masks the union either way.
+    public var detections: [ScheduledDetection]
+    /// Regions that must be masked because nothing vouches for them: moving regions not fully
+    /// examined this frame (as grown and clamped, largest first), then tiles not verified (in
+    /// tile order). The whole frame on failure.
+    public var unverified: [DetectionBox]
+    /// The area of the union of `unverified` over the frame's area (1 when the frame is empty).
+    public var unverifiedFraction: Double
+    /// Time mode: the frame ended after its deadline. Never set in work-unit mode, where a pass
+    /// that would overrun is not started.
+    public var deadlineMissed: Bool
+    /// Scales of planned passes that were not run for lack of budget.
+    public var scalesSkipped: Int
+    /// Work units of the passes that ran, in either mode.
+    public var workUsed: Int
+    /// Wall time from the frame's start to the result.
+    public var elapsed: Duration
+    /// Set when the whole frame was failed closed.
+    public var failure: ScheduleFailure?
+}
+
+/// Counters over the scheduler's life. Latency histograms live in the pipeline, which times
+/// every stage the same way.
+public struct BudgetSchedulerMetrics: Sendable, Equatable {
+    public var frames = 0
+    public var deadlineMisses = 0
+    /// Frames returned wholly unverified because of malformed input or a detector failure.
+    public var failedFrames = 0
+    /// Sum of every frame's `unverifiedFraction`, for the mean.
+    public var unverifiedFractionTotal = 0.0
+    public var scalesSkipped = 0
+    public var workUnitsUsed = 0
+
+    public init() {}
+
+    public var meanUnverifiedFraction: Double { frames > 0 ? unverifiedFractionTotal / Double(frames) : 0 }
+}
