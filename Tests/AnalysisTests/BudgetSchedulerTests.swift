@@ -8,18 +8,18 @@ import Testing
 
 /// A detector that costs `width * height / 100` work units, needs a 24x24 region, records the
 /// regions it was run on (in frame pixels) and finds one box at (1, 2) of size 3x4 in each.
-final class ScriptedDetector: RegionDetector {
+final class ScriptedRegionDetector: RegionDetector {
     struct Failure: Error, CustomStringConvertible {
         var description: String { "scripted failure" }
     }
 
-    let frame: TestFrame
+    let frame: SchedulerTestFrame
     /// The passes run so far, as frame regions, in order.
     private(set) var passes: [DetectionBox] = []
     /// Throw on the pass with this index (0 is the first).
     var failingPass: Int?
 
-    init(frame: TestFrame) { self.frame = frame }
+    init(frame: SchedulerTestFrame) { self.frame = frame }
 
     func passCost(width: Int, height: Int, parameters: DetectionParameters) -> DetectorPassCost {
         width >= 24 && height >= 24 ? DetectorPassCost(workUnits: width * height / 100, scales: 1)
@@ -36,7 +36,7 @@ final class ScriptedDetector: RegionDetector {
 }
 
 /// A 640x480 frame with padded rows (stride 700), so that crops must honour the stride.
-final class TestFrame {
+final class SchedulerTestFrame {
     let width = 640, height = 480, stride = 700
     let pixels: UnsafeMutablePointer<UInt8>
 
@@ -52,7 +52,7 @@ final class TestFrame {
 
 /// No margins or overlap, so regions and tiles are examined exactly as given: a 4x3 grid of
 /// 160x160 tiles (256 units each), two refreshes per frame, scans valid for 8 frames.
-func exactConfiguration() -> BudgetSchedulerConfiguration {
+func exactSchedulerConfiguration() -> BudgetSchedulerConfiguration {
     var configuration = BudgetSchedulerConfiguration()
     configuration.regionMarginFraction = 0
     configuration.minimumRegionMargin = 0
@@ -65,22 +65,22 @@ func exactConfiguration() -> BudgetSchedulerConfiguration {
 }
 
 /// The tile at `column`, `row` of the exact configuration's grid.
-func tile(_ column: Int, _ row: Int) -> DetectionBox {
+func schedulerTile(_ column: Int, _ row: Int) -> DetectionBox {
     DetectionBox(x: 160 * column, y: 160 * row, width: 160, height: 160)
 }
 
 @Suite("Budget scheduler")
 struct BudgetSchedulerTests {
-    let frame = TestFrame()
-    let detector: ScriptedDetector
+    let frame = SchedulerTestFrame()
+    let detector: ScriptedRegionDetector
     let scheduler: BudgetScheduler
 
     init() throws {
-        detector = ScriptedDetector(frame: frame)
+        detector = ScriptedRegionDetector(frame: frame)
         scheduler = try BudgetScheduler(
             detectors: [ScheduledDetector(objectClass: .face, regionDetector: detector, parameters: DetectionParameters(),
                                           coarseParameters: DetectionParameters(scaleFactor: 1.2))],
-            configuration: exactConfiguration())
+            configuration: exactSchedulerConfiguration())
     }
 
     /// Three moving regions, one per tile, of distinct sizes: A 120 units in tile 0, B 60 units
@@ -98,7 +98,7 @@ struct BudgetSchedulerTests {
         #expect(!result.deadlineMissed)
         #expect(result.scalesSkipped == 0)
         #expect(result.workUsed == 120 + 60 + 9 + 12 * 256)
-        #expect(detector.passes == [Self.regionA, Self.regionB, Self.regionC] + (0..<12).map { tile($0 % 4, $0 / 4) })
+        #expect(detector.passes == [Self.regionA, Self.regionB, Self.regionC] + (0..<12).map { schedulerTile($0 % 4, $0 / 4) })
         #expect(result.detections.count == 15)
         #expect(result.detections[0] == ScheduledDetection(objectClass: .face, box: DetectionBox(x: 11, y: 12, width: 3, height: 4),
                                                            source: .movingRegion(Self.regionA)))
@@ -112,7 +112,7 @@ struct BudgetSchedulerTests {
         let result = scheduler.schedule(frame.plane, motionRegions: [Self.regionB, Self.regionC, Self.regionA],
                                         budget: .workUnits(130))
         // A (120) runs, B (60) no longer fits, C (9) does; no tile (256) fits in the last unit.
-        #expect(result.unverified == [Self.regionB, tile(0, 0), tile(2, 1), tile(3, 2)])
+        #expect(result.unverified == [Self.regionB, schedulerTile(0, 0), schedulerTile(2, 1), schedulerTile(3, 2)])
         #expect(result.unverifiedFraction == 0.25)
         #expect(result.workUsed == 129)
         // B's one scale, the three disturbed tiles and the two refreshes that were due.
@@ -126,16 +126,16 @@ struct BudgetSchedulerTests {
         _ = scheduler.schedule(frame.plane, motionRegions: [], budget: .unlimited)
         let result = scheduler.schedule(frame.plane, motionRegions: [Self.regionA, Self.regionB, Self.regionC],
                                         budget: .workUnits(120 + 60 + 9 + 256))
-        #expect(result.unverified == [tile(2, 1), tile(3, 2)])
+        #expect(result.unverified == [schedulerTile(2, 1), schedulerTile(3, 2)])
         #expect(result.workUsed == 445)
-        #expect(detector.passes.suffix(4) == [Self.regionA, Self.regionB, Self.regionC, tile(0, 0)])
+        #expect(detector.passes.suffix(4) == [Self.regionA, Self.regionB, Self.regionC, schedulerTile(0, 0)])
     }
 
     @Test("a budget of zero leaves the whole frame unverified", arguments: [FrameBudget.workUnits(0), .time(milliseconds: 0)])
     func zeroBudget(budget: FrameBudget) {
         let result = scheduler.schedule(frame.plane, motionRegions: [Self.regionA], budget: budget)
         #expect(result.unverifiedFraction == 1)
-        #expect(result.unverified == [Self.regionA] + (0..<12).map { tile($0 % 4, $0 / 4) })
+        #expect(result.unverified == [Self.regionA] + (0..<12).map { schedulerTile($0 % 4, $0 / 4) })
         #expect(result.detections == [])
         #expect(result.workUsed == 0)
         #expect(detector.passes == [])
@@ -197,9 +197,9 @@ struct BudgetSchedulerTests {
         _ = scheduler.schedule(frame.plane, motionRegions: [], budget: .unlimited)
         #expect(detector.passes.count == 12)
         _ = scheduler.schedule(frame.plane, motionRegions: [], budget: .unlimited)
-        #expect(Array(detector.passes[12...]) == [tile(0, 0), tile(1, 0)])
+        #expect(Array(detector.passes[12...]) == [schedulerTile(0, 0), schedulerTile(1, 0)])
         _ = scheduler.schedule(frame.plane, motionRegions: [], budget: .unlimited)
-        #expect(Array(detector.passes[14...]) == [tile(2, 0), tile(3, 0)])
+        #expect(Array(detector.passes[14...]) == [schedulerTile(2, 0), schedulerTile(3, 0)])
     }
 
     @Test("a scan older than the lifetime no longer verifies its tile")
@@ -218,19 +218,19 @@ struct BudgetSchedulerTests {
         _ = scheduler.schedule(frame.plane, motionRegions: [], budget: .unlimited)
 
         let moved = scheduler.schedule(frame.plane, motionRegions: [region], budget: .workUnits(0))
-        #expect(moved.unverified == [region, tile(1, 1)])
+        #expect(moved.unverified == [region, schedulerTile(1, 1)])
 
         // The object stopped: no motion, but the tile's scan predates it.
         let stopped = scheduler.schedule(frame.plane, motionRegions: [], budget: .workUnits(0))
-        #expect(stopped.unverified == [tile(1, 1)])
+        #expect(stopped.unverified == [schedulerTile(1, 1)])
 
         // Examining the region vouches for the region only, not for the rest of its tile.
         let examined = scheduler.schedule(frame.plane, motionRegions: [region], budget: .workUnits(25))
-        #expect(examined.unverified == [tile(1, 1)])
+        #expect(examined.unverified == [schedulerTile(1, 1)])
 
         // A new scan of the tile goes first and clears it.
         let rescanned = scheduler.schedule(frame.plane, motionRegions: [], budget: .workUnits(256))
-        #expect(detector.passes.last == tile(1, 1))
+        #expect(detector.passes.last == schedulerTile(1, 1))
         #expect(rescanned.unverified == [])
     }
 
@@ -338,7 +338,7 @@ struct BudgetSchedulerTests {
                                                                   parameters: DetectionParameters(scaleFactor: 1),
                                                                   coarseParameters: DetectionParameters())])
         }
-        var configuration = exactConfiguration()
+        var configuration = exactSchedulerConfiguration()
         configuration.verificationLifetimeFrames = 0
         #expect(throws: BudgetSchedulerError.self) {
             _ = try BudgetScheduler(detectors: [ScheduledDetector(objectClass: .face, regionDetector: detector,
