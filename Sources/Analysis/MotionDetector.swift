@@ -10,10 +10,11 @@ public struct MotionConfiguration: Sendable {
     /// Weight of the current frame in the running-average background (0 ... 1). At 0.03 a
     /// change is half learned after about 23 frames.
     public var learningRate: Double = 0.03
-    /// Rate for pixels that are foreground in the current frame. Lower, so a slow walker does
-    /// not half-fade while crossing and leave a trail behind; above zero, so something that
-    /// arrived and stays (a parked car, a moved chair) becomes background eventually: with a
-    /// contrast of 70 grey levels, in about 180 frames at 0.01.
+    /// Rate for pixels that are foreground and changed since the previous frame, that is,
+    /// where something is moving. Lower, so a slow walker does not half-fade while crossing
+    /// and leave a trail behind. Foreground that holds still (a parked car, a ghost of someone
+    /// who was there when the background was first learned) learns at `learningRate`, so it
+    /// melts in about 60 frames at a contrast of 70 grey levels, unless it is frozen.
     public var foregroundLearningRate: Double = 0.01
     /// Threshold = `noiseMultiplier` x the noise spread (1.4826 x the median absolute difference
     /// from the background, which is the standard deviation for Gaussian noise)...
@@ -141,6 +142,8 @@ public final class MotionDetector {
     // 1 inside this frame's frozen boxes.
     private let frozenMap: UnsafeMutablePointer<UInt8>
     private let scratch: UnsafeMutablePointer<UInt8>
+    // The previous frame, to tell moving foreground from foreground that holds still.
+    private let previousImage: UnsafeMutablePointer<UInt8>
     // Histogram of signed differences, index difference + 255.
     private let histogram: UnsafeMutablePointer<Int32>
     private var foregroundPixels: [UInt8]
@@ -173,6 +176,8 @@ public final class MotionDetector {
         frozenMap.initialize(repeating: 0, count: pixelCount)
         scratch = .allocate(capacity: morphologyScratchCount(width: width, height: height))
         scratch.initialize(repeating: 0, count: morphologyScratchCount(width: width, height: height))
+        previousImage = .allocate(capacity: pixelCount)
+        previousImage.initialize(repeating: 0, count: pixelCount)
         histogram = .allocate(capacity: 511)
         histogram.initialize(repeating: 0, count: 511)
         foregroundPixels = [UInt8](repeating: 0, count: pixelCount)
@@ -193,6 +198,7 @@ public final class MotionDetector {
         allowed.deallocate()
         frozenMap.deallocate()
         scratch.deallocate()
+        previousImage.deallocate()
         histogram.deallocate()
     }
 
@@ -251,6 +257,7 @@ public final class MotionDetector {
             for row in 0..<height {
                 let line = input + row * stride, backgroundLine = background + row * width
                 for column in 0..<width { backgroundLine[column] = UInt16(line[column]) &<< 8 }
+                (previousImage + row * width).update(from: line, count: width)
             }
             return finish(foregroundCount: clearForeground(), lightingChange: false, threshold: configuration.minimumThreshold)
         }
@@ -289,7 +296,7 @@ public final class MotionDetector {
             thresholdDifferences(center: offset, threshold: threshold)
             foregroundCount = cleanForeground()
         }
-        learn(input, stride, offset: offset, reset: reset, hasFrozen: hasFrozen)
+        learn(input, stride, offset: offset, reset: reset, hasFrozen: hasFrozen, threshold: threshold)
         previousThreshold = threshold
         return finish(foregroundCount: foregroundCount, lightingChange: lightingChange, threshold: threshold)
     }
@@ -408,29 +415,35 @@ public final class MotionDetector {
         }
     }
 
-    /// Running average towards the current frame. During warm-up the rate is 1 / frames seen
-    /// (the plain mean) so the first frames do not haunt the background for long; after a
-    /// global change the background first moves by the offset, then learns fast for a while,
-    /// except where something moves (a fast rate there would leave a ghost of the mover).
-    /// Foreground pixels otherwise learn at the lower foreground rate.
-    /// Frozen pixels take only the offset: the light changed there too, the object did not.
-    private func learn(_ input: UnsafePointer<UInt8>, _ stride: Int, offset: Int, reset: Bool, hasFrozen: Bool) {
+    /// Running average towards the current frame. Foreground that changed since the previous
+    /// frame (a mover) learns at the lower foreground rate so it leaves no trail; foreground
+    /// that holds still learns at the normal rate so ghosts and parked objects melt. During
+    /// warm-up the rate is at least 1 / frames seen (the plain mean) so the first frames do not
+    /// haunt the background for long. After a global change the background first moves by the
+    /// offset, then its background pixels learn fast for a while. Frozen pixels take only the
+    /// offset: the light changed there too, the object did not.
+    private func learn(_ input: UnsafePointer<UInt8>, _ stride: Int, offset: Int, reset: Bool, hasFrozen: Bool, threshold: Int) {
         let warmUpRate = Int32(32768 / Int(min(counters.frames, 32768)))
-        var rate = max(learningRate, warmUpRate)
-        var foregroundRate = max(foregroundLearningRate, warmUpRate)
+        // Three rates: background pixels, foreground that holds still, foreground that moves.
+        var backgroundRate = max(learningRate, warmUpRate)
+        var stillRate = backgroundRate
+        var movingRate = max(foregroundLearningRate, warmUpRate)
         if relearningLeft > 0 {
             // What is still foreground right after a global change may be light the offset did
-            // not explain, not a mover: let it go at the normal rate rather than linger.
-            rate = max(rate, relearningRate)
-            foregroundRate = max(foregroundRate, learningRate)
+            // not explain, not a mover: let it go at the normal rate rather than linger. Only
+            // the background proper learns fast, or a mover would leave a ghost.
+            backgroundRate = max(backgroundRate, relearningRate)
+            movingRate = max(movingRate, learningRate)
             relearningLeft -= 1
         }
         if reset {
-            rate = 32768
-            foregroundRate = 32768
+            backgroundRate = 32768
+            stillRate = 32768
+            movingRate = 32768
         }
         let shift = Int32(offset) &<< 8
         let frozenRate: Int32 = 0
+        let threshold = Int32(threshold), offset = Int32(offset)
         foregroundPixels.withUnsafeBufferPointer { foregroundBuffer in
             let foreground = foregroundBuffer.baseAddress!
             for row in 0..<height {
@@ -438,11 +451,16 @@ public final class MotionDetector {
                 let backgroundLine = background + row * width
                 let frozenLine = frozenMap + row * width
                 let foregroundLine = foreground + row * width
+                let previousLine = previousImage + row * width
                 for column in 0..<width {
                     let shifted = min(max(Int32(backgroundLine[column]) &+ shift, 0), 65280)
-                    var pixelRate = foregroundLine[column] != 0 ? foregroundRate : rate
+                    let value = Int32(line[column])
+                    // Compared with the previous frame as the offset would have lit it.
+                    let moving = abs(value &- Int32(previousLine[column]) &- offset) > threshold
+                    previousLine[column] = line[column]
+                    var pixelRate = foregroundLine[column] == 0 ? backgroundRate : (moving ? movingRate : stillRate)
                     if hasFrozen && frozenLine[column] != 0 { pixelRate = frozenRate }
-                    let delta = (Int32(line[column]) &<< 8) &- shifted
+                    let delta = (value &<< 8) &- shifted
                     backgroundLine[column] = UInt16(truncatingIfNeeded: shifted &+ ((delta &* pixelRate &+ 16384) &>> 15))
                 }
             }
