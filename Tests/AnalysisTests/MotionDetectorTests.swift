@@ -92,6 +92,17 @@ struct MotionDetectorTests {
         #expect(detector.counters.lightingChanges == 0)
     }
 
+    @Test("odd image sizes (the scalar tails of the row kernels) find a moving square")
+    func oddSize() {
+        var scene = MotionTestScene(width: 45, height: 23)
+        let detector = MotionDetector(width: 45, height: 23)
+        learnEmptyScene(detector, &scene)
+        for step in 0..<8 {
+            let square = DetectionBox(x: 3 + 4 * step, y: 6, width: 7, height: 9)
+            #expect(detector.update(image: scene.frame(squares: [square])).regions.map(\.box) == [square], "frame \(step)")
+        }
+    }
+
     @Test("static noise of +-20 grey levels gives no regions", arguments: [4, 12, 20])
     func staticNoise(noise: Int) {
         var scene = MotionTestScene(noise: noise)
