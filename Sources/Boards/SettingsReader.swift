@@ -68,7 +68,7 @@ public struct SettingsMapping {
         self.pairs = pairs
     }
 
-    func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    public func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     public var line: Int? { node.mark?.line }
 
@@ -186,6 +186,34 @@ public struct SettingsMapping {
             result.append((pair.key, scalar.string))
         }
         return result
+    }
+
+    /// A list of numbers (`[1, 2]`) as one list, or a list of such lists (`[[1, 2], [3, 4]]`).
+    public func numberLists(_ key: String) throws(SettingsError) -> [[Double]] {
+        let node = try required(key)
+        guard case .sequence(let sequence) = node else {
+            throw error(key, node, "expected a list of numbers, found \(kindName(node))")
+        }
+        func numbers(_ items: [Node]) throws(SettingsError) -> [Double] {
+            var result: [Double] = []
+            for item in items {
+                guard let number = item.float, number.isFinite else {
+                    throw error(key, item, "expected a number, found '\(item.string ?? kindName(item))'")
+                }
+                result.append(number)
+            }
+            return result
+        }
+        let items = Array(sequence)
+        if items.allSatisfy({ if case .sequence = $0 { true } else { false } }) && !items.isEmpty {
+            var lists: [[Double]] = []
+            for item in items {
+                guard case .sequence(let inner) = item else { continue }
+                lists.append(try numbers(Array(inner)))
+            }
+            return lists
+        }
+        return [try numbers(items)]
     }
 
     /// The items of a sequence of scalars, as strings.

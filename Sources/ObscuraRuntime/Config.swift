@@ -23,6 +23,8 @@ public struct ObscuraConfig: Sendable, Equatable {
     public var logLevel: String = "info"
     /// Seconds between statistics reports while running; 0 reports only at the end.
     public var statsIntervalSeconds: Double = 10
+    /// Motion, detectors, tracking and counting.
+    public var analysis = AnalysisSettings()
 
     public init() {}
 
@@ -49,7 +51,7 @@ public struct ObscuraConfig: Sendable, Equatable {
         }
         guard meaningful else { return config }
         let root = try SettingsMapping.parse(text, file: file)
-        try root.rejectUnknownKeys(["camera", "controls", "board", "boardsDir", "budgetMs", "pipeline", "logging", "stats"])
+        try root.rejectUnknownKeys(["camera", "controls", "board", "boardsDir", "budgetMs", "pipeline", "logging", "stats", "analysis"])
         config.camera = try root.optionalString("camera")
         if let controls = try root.optionalMapping("controls") {
             config.controls = try controls.scalarPairs().map { V4L2ControlSetting(name: $0.name, value: $0.value) }
@@ -74,6 +76,9 @@ public struct ObscuraConfig: Sendable, Equatable {
         if let stats = try root.optionalMapping("stats") {
             try stats.rejectUnknownKeys(["intervalSeconds"])
             config.statsIntervalSeconds = try stats.optionalDouble("intervalSeconds", in: 0...86_400) ?? config.statsIntervalSeconds
+        }
+        if let analysis = try root.optionalMapping("analysis") {
+            config.analysis = try AnalysisSettings.parse(analysis)
         }
         return config
     }

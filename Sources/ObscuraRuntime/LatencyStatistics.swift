@@ -74,6 +74,8 @@ public struct RunReport: Sendable, Codable {
     public var stages: [StageSummary]
     /// Counters from the source and the stages, by name.
     public var counters: [String: UInt64]
+    /// Counts per interval: line crossings and zone occupancy, aggregates only.
+    public var intervals: [IntervalReport]
     /// Why the run ended: "frame limit", "end of stream", "signal SIGINT", ...
     public var ended: String
 
@@ -111,6 +113,9 @@ public struct RunReport: Sendable, Codable {
         }
         lines.append("")
         lines.append("budget misses (board time over \(format(budgetMs)) ms): \(budgetMisses) of \(frames)")
+        for interval in intervals {
+            lines.append(interval.line)
+        }
         if !counters.isEmpty {
             lines.append("counters: " + counters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         }

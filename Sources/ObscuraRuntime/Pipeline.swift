@@ -103,6 +103,9 @@ public final class Pipeline {
         var stageStart = captureEnd
         for index in stages.indices {
             guard let current = frame.take() else { break }
+            if let budgeted = stages[index] as? any BudgetedStage {
+                budgeted.setRemainingBudget(boardMilliseconds: budgetMs - emulatedTotal / 1_000_000)
+            }
             frame = stages[index].process(current)
             let stageEnd = clock.now
             let host = nanoseconds(stageEnd - stageStart)
@@ -158,11 +161,18 @@ public final class Pipeline {
         for stage in stages {
             for (key, value) in stage.counters { counters["\(stage.name).\(key)"] = value }
         }
+        var intervals: [IntervalReport] = []
+        for stage in stages {
+            guard let reporting = stage as? any IntervalReportingStage else { continue }
+            let closed = reporting.finishIntervals(at: clock.now)
+            let origin = reporting.runStart ?? clock.now
+            intervals += closed.map { IntervalReport($0, origin: origin) }
+        }
         return RunReport(
             camera: source.name, mode: source.mode.description, board: board.name, budgetMs: budgetMs,
             pacing: pacing == .freeRunning ? "free-running" : "paced at \(source.mode.fps) fps",
             frames: frames, elapsedSeconds: seconds(elapsed), budgetMisses: budgetMisses,
-            stages: summaries, counters: counters, ended: ended)
+            stages: summaries, counters: counters, intervals: intervals, ended: ended)
     }
 }
 

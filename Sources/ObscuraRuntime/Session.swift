@@ -27,12 +27,14 @@ public enum SessionError: Error, CustomStringConvertible {
     case board(BoardError)
     case camera(CaptureError)
     case modeNotOnBoard(board: String, mode: SourceMode, modes: [CameraMode])
+    case analysis(AnalysisSetupError)
 
     public var description: String {
         switch self {
         case .config(let error): "config: \(error)"
         case .board(let error): "board: \(error)"
         case .camera(let error): "camera: \(error)"
+        case .analysis(let error): "analysis: \(error)"
         case let .modeNotOnBoard(board, mode, modes):
             "camera: the source delivers \(mode), which board '\(board)' has no camera mode for; its modes are "
                 + modes.map(\.description).joined(separator: ", ")
@@ -94,20 +96,28 @@ public struct Session {
             "camera": "\(source.name)", "mode": "\(mode)", "board": "\(board.name)",
             "board_mode": "\(boardMode)", "budget_ms": "\((budget * 100).rounded() / 100)",
         ])
-        let stages = makeStages(for: mode, poolSize: options.poolSize ?? config.poolSize)
+        let stages: [any PipelineStage]
+        do {
+            stages = try makeStages(for: mode, poolSize: options.poolSize ?? config.poolSize, analysis: config.analysis, board: board)
+        } catch {
+            throw .analysis(error)
+        }
         let pipeline = Pipeline(source: source, stages: stages, board: board, budgetMs: budget,
                                 pacing: options.pacing, logger: logger)
         return Session(pipeline: pipeline, config: config, board: board, budgetMs: budget)
     }
 
     /// The stages that exist so far, in the order DESIGN.md gives: decode compressed frames,
-    /// prepare the analysis image; motion, detectors and redaction come with their own modules.
-    static func makeStages(for mode: SourceMode, poolSize: Int) -> [any PipelineStage] {
+    /// then motion, detection and tracking; redaction comes with its own module.
+    static func makeStages(for mode: SourceMode, poolSize: Int, analysis: AnalysisSettings, board: BoardProfile)
+        throws(AnalysisSetupError) -> [any PipelineStage] {
         var stages: [any PipelineStage] = []
         if mode.format == .mjpeg {
             stages.append(DecodeStage(width: mode.width, height: mode.height, poolSize: poolSize))
         }
-        stages.append(AnalysisInputStage(maximumWidth: mode.width, maximumHeight: mode.height))
+        if analysis.enabled {
+            stages += try makeAnalysisStages(settings: analysis, width: mode.width, height: mode.height, board: board)
+        }
         return stages
     }
 }

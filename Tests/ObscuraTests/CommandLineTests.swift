@@ -70,7 +70,7 @@ func obscura(_ arguments: [String], interruptAfter: Double? = nil, timeLimit: Do
 @Test func runOnThePatternPrintsPerStageFigures() throws {
     let result = try obscura(["run", "--camera", "pattern:640x480@30", "--board", "rpi-4b", "--frames", "15"])
     #expect(result.status == 0, "\(result.errors)")
-    #expect(result.output.contains("analysis-input"))
+    #expect(result.output.contains("detect"))
     #expect(result.output.contains("p99 ms"))
     #expect(result.output.contains("frames  15 in"))
 }
@@ -80,7 +80,7 @@ func obscura(_ arguments: [String], interruptAfter: Double? = nil, timeLimit: Do
     #expect(result.status == 0, "\(result.errors)")
     let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
     let stages = (object?["stages"] as? [[String: Any]])?.compactMap { $0["stage"] as? String }
-    #expect(stages == ["capture", "analysis-input", "total"])
+    #expect(stages == ["capture", "motion", "detect", "track", "total"])
     #expect(object?["frames"] as? Int == 20)
     let first = (object?["stages"] as? [[String: Any]])?.first
     #expect(first?["p50Ms"] is Double && first?["p99Ms"] is Double && first?["maxMs"] is Double)

@@ -13,6 +13,9 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     #expect(config.camera?.hasPrefix("file:") == true)
     #expect(config.poolSize == 4)
     #expect(config.statsIntervalSeconds == 10)
+    #expect(config.analysis.detectors.map(\.objectClass.rawValue) == ["person", "face"])
+    #expect(config.analysis.lines.first?.name == "plaza")
+    #expect(config.analysis.zones.first?.polygon.count == 4)
 }
 
 @Test func cameraControlsKeepTheirOrderAndValues() throws {
@@ -34,6 +37,9 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     ("pipeline:\n  pool: 4", "pipeline.pool", 2, "unknown key"),
     ("logging:\n  level: loud", "logging.level", 2, "not a log level"),
     ("cameras: x", "cameras", 1, "unknown key"),
+    ("analysis:\n  detectors:\n    - { class: cat, cascade: x.xml }", "analysis.detectors[0].class", 3, "not a detector class"),
+    ("analysis:\n  counting:\n    lines:\n      - { name: a, from: [1], to: [2, 3] }", "analysis.counting.lines[0].from", 4, "two numbers"),
+    ("analysis:\n  counting:\n    zones:\n      - { name: z, polygon: [[0, 0], [1, 1]] }", "analysis.counting.zones[0].polygon", 4, "at least 3 points"),
     ("controls:\n  brightness: [1, 2]", "controls.brightness", 2, "expected a single value"),
     ("camera: [unclosed", "", 2, "not valid YAML"),  // libyaml notices at the end of input, line 2
     ("- just\n- a list", "", 1, "expected a mapping"),

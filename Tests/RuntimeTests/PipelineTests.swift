@@ -31,8 +31,8 @@ func options(camera: String, board: String = "rpi-4b", pacing: Pacing = .freeRun
     let report = try session.pipeline.run(frameLimit: 20)
     #expect(report.frames == 20)
     #expect(report.ended == "frame limit")
-    #expect(report.stages.map(\.stage) == ["capture", "analysis-input", "total"])
-    let analysis = try #require(report.stages.first { $0.stage == "analysis-input" })
+    #expect(report.stages.map(\.stage) == ["capture", "motion", "detect", "track", "total"])
+    let analysis = try #require(report.stages.first { $0.stage == "motion" })
     #expect(analysis.frames == 20)
     #expect(analysis.p50Ms > 0 && analysis.p50Ms <= analysis.p99Ms && analysis.p99Ms <= analysis.maxMs)
     // The emulated board time is the host time times the Pi 4's pixel-kernel factor (4.4),
@@ -46,15 +46,16 @@ func options(camera: String, board: String = "rpi-4b", pacing: Pacing = .freeRun
     let path = try fixture("vtest_640x480.mjpeg")
     let session = try Session.open(options(camera: "file:\(path)?loop=false"))
     let report = try session.pipeline.run(frameLimit: 40)
-    #expect(report.stages.map(\.stage) == ["capture", "decode", "analysis-input", "total"])
+    #expect(report.stages.map(\.stage) == ["capture", "decode", "motion", "detect", "track", "total"])
     #expect(report.counters["decode.decoded"] == 40)
-    #expect(report.counters["analysis-input.prepared"] == 40)
+    #expect(report.counters["motion.frames"] == 40)
+    #expect(report.counters["detect.frames"] == 40)
     let decode = try #require(report.stages.first { $0.stage == "decode" })
     #expect(abs(decode.emulatedP50Ms / decode.p50Ms - 5.4) < 0.1, "the Pi 4's JPEG decode factor")
     let json = report.json()
     let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
     #expect(decoded?["frames"] as? Int == 40)
-    #expect((decoded?["stages"] as? [[String: Any]])?.count == 4)
+    #expect((decoded?["stages"] as? [[String: Any]])?.count == 6)
 }
 
 /// Frames whose JPEG data is damaged but whose markers are intact reach the decoder, which must
@@ -91,7 +92,7 @@ func options(camera: String, board: String = "rpi-4b", pacing: Pacing = .freeRun
     #expect(delivered + (report.counters["source.corrupt"] ?? 0) == 6)
     #expect(decoded == 4, "four intact frames decode")
     #expect(dropped == delivered - decoded, "every damaged frame that reached the decoder is dropped")
-    #expect(report.counters["analysis-input.prepared"] == decoded, "nothing undecoded reaches analysis")
+    #expect(report.counters["motion.frames"] == decoded, "nothing undecoded reaches analysis")
 }
 
 @Test func stopRequestEndsAPacedRunBetweenFrames() throws {

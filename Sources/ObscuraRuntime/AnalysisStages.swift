@@ -1,0 +1,259 @@
+// The analysis stages, in the order DESIGN.md declares: motion on a 1/4 grey image, then the
+// cascade detectors under the frame's remaining budget (moving regions first, the rest of the
+// frame in rotation), then tracking and counting. They share one AnalysisContext, which holds
+// what the redaction stage will need: detections, track predictions and unverified regions.
+
+public import Analysis
+public import Boards
+import Foundation
+public import Frames
+
+/// What the analysis of the current frame found, passed from stage to stage.
+public final class AnalysisContext {
+    public let width: Int
+    public let height: Int
+    public let downscale = 4
+    /// The 1/4 grey image motion works on, allocated once.
+    var image: [UInt8]
+    public internal(set) var imageWidth: Int
+    public internal(set) var imageHeight: Int
+    /// Moving regions in full-frame pixels.
+    public internal(set) var motionRegions: [DetectionBox] = []
+    public internal(set) var detections: [ScheduledDetection] = []
+    /// Regions the detectors did not examine in time; redaction masks them (fail closed).
+    public internal(set) var unverified: [DetectionBox] = []
+    public internal(set) var unverifiedFraction = 1.0
+    /// Closed counting intervals, oldest first.
+    public internal(set) var intervals: [IntervalCounts] = []
+    /// When the first frame of the run was captured, to report intervals as offsets.
+    var firstCapture: ContinuousClock.Instant?
+
+    init(width: Int, height: Int) {
+        self.width = width
+        self.height = height
+        imageWidth = width / downscale
+        imageHeight = height / downscale
+        image = [UInt8](repeating: 0, count: max(1, imageWidth * imageHeight))
+    }
+}
+
+/// A stage that is told, before each frame, how much of the board's per-frame budget is left.
+public protocol BudgetedStage: PipelineStage {
+    func setRemainingBudget(boardMilliseconds: Double)
+}
+
+/// A stage with per-interval results for the report.
+public protocol IntervalReportingStage: PipelineStage {
+    /// Closes the interval in progress (the run is ending) and returns every interval.
+    func finishIntervals(at time: ContinuousClock.Instant) -> [IntervalCounts]
+    var runStart: ContinuousClock.Instant? { get }
+}
+
+/// Downscales the luma plane by 4 and updates the background model. Regions of tracked objects
+/// are kept out of the background so that a person standing still stays foreground.
+public final class MotionStage: PipelineStage {
+    public let name = "motion"
+    public let workKind = WorkKind.pixelKernels
+    let context: AnalysisContext
+    let tracker: Tracker
+    public let detector: MotionDetector
+    private var frozen: [DetectionBox] = []
+    private var dropped: UInt64 = 0
+
+    init(context: AnalysisContext, tracker: Tracker) {
+        self.context = context
+        self.tracker = tracker
+        detector = MotionDetector(width: context.imageWidth, height: context.imageHeight)
+    }
+
+    public func process(_ frame: consuming Frame) -> Frame? {
+        let layout = frame.layout
+        let step: Int
+        switch layout.format {
+        case .gray8, .i420, .i422, .nv12: step = 1
+        case .yuyv: step = 2
+        case .mjpeg: dropped &+= 1; return nil  // undecoded: fail closed
+        }
+        guard layout.width == context.width, layout.height == context.height else {
+            dropped &+= 1
+            return nil
+        }
+        let plane = layout.planes[0]
+        let base = UnsafeRawPointer(frame.buffer.baseAddress + plane.offset)
+        let width = context.imageWidth
+        context.image.withUnsafeMutableBytes { destination in
+            downscaleBox(source: base, width: layout.width, height: layout.height, stride: plane.stride, pixelStep: step,
+                         factor: context.downscale, destination: destination.baseAddress!, destinationStride: width)
+        }
+        tracker.frozenBoxes(downscaledBy: context.downscale, into: &frozen)
+        let result = context.image.withUnsafeBytes { bytes in
+            detector.update(image: bytes.baseAddress!, stride: width, frozen: frozen)
+        }
+        context.motionRegions.removeAll(keepingCapacity: true)
+        for region in result.regions {
+            context.motionRegions.append(region.fullFrameBox(factor: context.downscale))
+        }
+        return frame
+    }
+
+    public var counters: [String: UInt64] {
+        let counters = detector.counters
+        return ["frames": counters.frames, "lighting_changes": counters.lightingChanges,
+                "regions": counters.regionsReported, "regions_filtered": counters.regionsFilteredBySize,
+                "dropped": dropped]
+    }
+}
+
+/// Runs the cascades through the budget scheduler. On the emulated board the detectors run
+/// `cascade` times slower than here, so the host gets that fraction of the remaining budget.
+public final class DetectStage: BudgetedStage {
+    public let name = "detect"
+    public let workKind = WorkKind.cascade
+    let context: AnalysisContext
+    /// Nil when the config lists no detectors: then nothing can be verified and the whole
+    /// frame is returned unverified (fail closed).
+    public let scheduler: BudgetScheduler?
+    let cascadeFactor: Double
+    private var remainingBoardMilliseconds = 0.0
+    private var framesWithoutDetectors: UInt64 = 0
+
+    init(context: AnalysisContext, scheduler: BudgetScheduler?, cascadeFactor: Double) {
+        self.context = context
+        self.scheduler = scheduler
+        self.cascadeFactor = cascadeFactor
+    }
+
+    public func setRemainingBudget(boardMilliseconds: Double) {
+        remainingBoardMilliseconds = boardMilliseconds
+    }
+
+    public func process(_ frame: consuming Frame) -> Frame? {
+        guard let scheduler else {
+            framesWithoutDetectors &+= 1
+            context.detections.removeAll(keepingCapacity: true)
+            context.unverified.removeAll(keepingCapacity: true)
+            context.unverified.append(DetectionBox(x: 0, y: 0, width: frame.width, height: frame.height))
+            context.unverifiedFraction = 1
+            return frame
+        }
+        let plane = frame.layout.planes[0]
+        let step = frame.format == .yuyv ? 2 : 1
+        let result: ScheduleResult
+        let budget = FrameBudget.time(milliseconds: max(0, remainingBoardMilliseconds) / cascadeFactor)
+        if step == 1 {
+            let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
+                                 width: frame.width, height: frame.height, stride: plane.stride)
+            result = scheduler.schedule(gray, motionRegions: context.motionRegions, budget: budget)
+        } else {
+            // Packed YUYV has no contiguous luma plane for the detectors: nothing is verified.
+            result = scheduler.schedule(GrayPlane(base: UnsafePointer(bitPattern: 1)!, width: 0, height: 0, stride: 0),
+                                        motionRegions: context.motionRegions, budget: budget)
+        }
+        context.detections = result.detections
+        context.unverified = result.unverified
+        context.unverifiedFraction = result.unverifiedFraction
+        return frame
+    }
+
+    public var counters: [String: UInt64] {
+        guard let scheduler else {
+            return ["frames": framesWithoutDetectors, "unverified_permille_mean": framesWithoutDetectors > 0 ? 1000 : 0]
+        }
+        let metrics = scheduler.metrics
+        return ["frames": UInt64(metrics.frames), "deadline_misses": UInt64(metrics.deadlineMisses),
+                "failed_frames": UInt64(metrics.failedFrames), "scales_skipped": UInt64(metrics.scalesSkipped),
+                "unverified_permille_mean": UInt64((metrics.meanUnverifiedFraction * 1000).rounded())]
+    }
+}
+
+/// Associates detections and moving regions across frames and counts line crossings and zone
+/// occupancy per interval. Track identities live only in memory and carry no appearance.
+public final class TrackStage: IntervalReportingStage {
+    public let name = "track"
+    public let workKind = WorkKind.pixelKernels
+    let context: AnalysisContext
+    public let tracker: Tracker
+    public let aggregator: CountAggregator
+    private var observations: [Observation] = []
+    public private(set) var runStart: ContinuousClock.Instant?
+
+    init(context: AnalysisContext, tracker: Tracker, aggregator: CountAggregator) {
+        self.context = context
+        self.tracker = tracker
+        self.aggregator = aggregator
+    }
+
+    public func process(_ frame: consuming Frame) -> Frame? {
+        if runStart == nil { runStart = frame.captureTime }
+        observations.removeAll(keepingCapacity: true)
+        for detection in context.detections {
+            observations.append(Observation(box: detection.box, objectClass: detection.objectClass))
+        }
+        for region in context.motionRegions {
+            observations.append(Observation(box: region, objectClass: .motion))
+        }
+        let tracks = tracker.update(observations, frameSequence: frame.sequence)
+        if let closed = aggregator.observe(tracks, at: frame.captureTime) {
+            context.intervals.append(closed)
+        }
+        return frame
+    }
+
+    public func finishIntervals(at time: ContinuousClock.Instant) -> [IntervalCounts] {
+        let last = aggregator.closeInterval(at: time)
+        if last.frames > 0 { context.intervals.append(last) }
+        return context.intervals
+    }
+
+    public var counters: [String: UInt64] {
+        let counters = tracker.counters
+        return ["tracks_started": counters.tracksStarted, "tracks_ended": counters.tracksEnded,
+                "tracks_confirmed": counters.tracksConfirmed]
+    }
+}
+
+/// Errors setting up analysis: a cascade that is missing or not a cascade.
+public enum AnalysisSetupError: Error, CustomStringConvertible {
+    case cascade(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cascade(path, reason): "detector cascade \(path): \(reason)"
+        }
+    }
+}
+
+/// Builds the three analysis stages for a frame size.
+func makeAnalysisStages(settings: AnalysisSettings, width: Int, height: Int, board: BoardProfile)
+    throws(AnalysisSetupError) -> [any PipelineStage] {
+    let context = AnalysisContext(width: width, height: height)
+    let tracker = Tracker()
+    var detectors: [ScheduledDetector] = []
+    for setting in settings.detectors {
+        let path = setting.cascade.hasPrefix("/") ? setting.cascade : settings.cascadesDirectory + "/" + setting.cascade
+        let classifier: CascadeClassifier
+        do { classifier = try CascadeClassifier.load(path: path) } catch {
+            throw .cascade(path: path, reason: "\(error)")
+        }
+        let parameters = DetectionParameters(
+            scaleFactor: setting.scaleFactor, minNeighbors: setting.minNeighbors,
+            minSize: DetectionSize(width: setting.minWidth, height: setting.minHeight))
+        detectors.append(ScheduledDetector(objectClass: setting.objectClass, detector: CascadeDetector(classifier: classifier),
+                                           parameters: parameters))
+    }
+    var scheduler: BudgetScheduler?
+    if !detectors.isEmpty {
+        do { scheduler = try BudgetScheduler(detectors: detectors) } catch {
+            throw .cascade(path: settings.cascadesDirectory, reason: "\(error)")
+        }
+    }
+    let aggregator = CountAggregator(
+        lines: settings.lines.map { CountingLine(name: $0.name, from: $0.from, to: $0.to) },
+        zones: settings.zones.map { CountingZone(name: $0.name, polygon: $0.polygon) },
+        configuration: CountingConfiguration(intervalSeconds: settings.countIntervalSeconds))
+    return [
+        MotionStage(context: context, tracker: tracker),
+        DetectStage(context: context, scheduler: scheduler, cascadeFactor: board.costFactors.cascade),
+        TrackStage(context: context, tracker: tracker, aggregator: aggregator),
+    ]
+}
