@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "Codec", targets: ["Codec"]),
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "Analysis", targets: ["Analysis"]),
+        .library(name: "Redaction", targets: ["Redaction"]),
         .library(name: "Boards", targets: ["Boards"]),
         .library(name: "ObscuraRuntime", targets: ["ObscuraRuntime"]),
     ],
@@ -44,6 +45,7 @@ let package = Package(
         .target(name: "Codec", dependencies: ["Frames", "CJPEG"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["Frames", "Codec", "CV4L2"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["Frames"], swiftSettings: strict),
+        .target(name: "Redaction", dependencies: ["Frames", "Analysis"], swiftSettings: strict),
         .target(
             name: "Boards",
             dependencies: ["Frames", .product(name: "Yams", package: "Yams")],
@@ -73,6 +75,7 @@ let package = Package(
         .testTarget(name: "CodecTests", dependencies: ["Codec", "Frames"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Codec", "Frames"], swiftSettings: strict),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Frames"], swiftSettings: strict),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction", "Analysis", "Frames"], swiftSettings: strict),
         .testTarget(name: "BoardsTests", dependencies: ["Boards"], swiftSettings: strict),
         .testTarget(name: "RuntimeTests", dependencies: ["ObscuraRuntime", "Capture", "Boards", "Frames"], swiftSettings: strict),
         .testTarget(name: "ObscuraTests", dependencies: ["obscura"], swiftSettings: strict),

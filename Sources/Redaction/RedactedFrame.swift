@@ -1,0 +1,1 @@
+// Redaction: the only module that can make a RedactedFrame (issue 5, in progress).
