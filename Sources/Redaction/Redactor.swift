@@ -1,0 +1,323 @@
+// The redaction stage: one Redactor per camera turns a Frame and what the analysis found in it
+// into a RedactedFrame. It builds one full-frame luma mask per frame (boxes, privacy zones,
+// the scaled-up motion foreground), derives the chroma mask from it, and applies the method
+// region by region, so pixels outside every mask are never written.
+public import Analysis
+public import Frames
+
+/// Running totals since the redactor was made.
+public struct RedactionCounters: Sendable, Equatable {
+    public var frames: UInt64 = 0
+    /// Boxes masked, summed over frames (detections and persisted boxes, unverified regions).
+    public var boxesMasked: UInt64 = 0
+    /// Frames filled entirely because analysis failed (or could not be redacted in place).
+    public var fullFrameMasks: UInt64 = 0
+    /// Sum over frames of the fraction of pixels masked.
+    public var maskedFractionSum: Double = 0
+
+    /// Mean fraction of each frame's pixels that was masked.
+    public var maskedFraction: Double { frames == 0 ? 0 : maskedFractionSum / Double(frames) }
+}
+
+/// Redacts the frames of one camera. Not thread-safe: it keeps the boxes of recent frames for
+/// persistence and reuses its mask buffers, so it belongs to the one task that runs the camera's
+/// stages.
+public final class Redactor {
+    public let configuration: RedactionConfiguration
+    public private(set) var counters = RedactionCounters()
+
+    /// At most this many pixelation cells across a box's longer side (a face is about 8 cells).
+    public static let pixelateCellsAcross = 8
+    /// Luma and chroma written by `.fill` and by a whole-frame mask: mid-grey, no colour.
+    public static let fillValue: UInt8 = 128
+    /// Grey levels per quantisation step after a blur (32 levels remain).
+    public static let blurQuantisationStep = 8
+
+    /// A box kept masked after its detection: where it is now and frames since it was seen.
+    private struct PersistentBox {
+        var box: DetectionBox
+        var framesSinceSeen: Int
+    }
+
+    private var persistent: [PersistentBox] = []
+    private var regions: [(rectangle: PixelRectangle, size: Int)] = []
+    private var crossings: [Double] = []
+    private var lumaMask = Buffer()
+    private var chromaMask = Buffer()
+    private var coarseMask = Buffer()
+    private var coarseScratch = Buffer()
+    private var blurScratch = Buffer()
+    /// Part of `lumaMask` set by the last frame, cleared before the next.
+    private var dirty = PixelRectangle(left: 0, top: 0, right: 0, bottom: 0)
+    private var maskWidth = 0
+    private var maskHeight = 0
+
+    public init(configuration: RedactionConfiguration = RedactionConfiguration()) {
+        self.configuration = configuration
+        regions.reserveCapacity(64)
+        crossings.reserveCapacity(64)
+    }
+
+    /// Boxes currently kept masked by persistence (for tests and metrics).
+    public var persistentBoxes: [DetectionBox] { persistent.map(\.box) }
+
+    /// Redacts one frame. The frame's buffer is modified in place and handed to the result.
+    ///
+    /// Fails closed: when `analysis.analysisFailed` is set, or the frame is compressed (the
+    /// coefficient-domain path does not exist yet), nothing of the image survives.
+    public func redact(_ frame: consuming Frame, analysis: RedactionInput) -> RedactedFrame {
+        counters.frames &+= 1
+        guard frame.format.isRaw else {
+            // No pixel access to a JPEG payload here: drop its bytes rather than pass it on.
+            frame.payloadSize = 0
+            counters.fullFrameMasks &+= 1
+            counters.maskedFractionSum += 1
+            return RedactedFrame(frame: frame, maskedFraction: 1, wholeFrameMasked: true)
+        }
+        if analysis.analysisFailed {
+            for index in 0..<frame.format.planeCount {
+                let plane = frame.plane(index)
+                let bytes = frame.planeBytes(index)
+                fillMasked(SamplePlane(base: bytes.baseAddress!, width: plane.width, height: plane.height, stride: plane.stride),
+                           region: PixelRectangle(left: 0, top: 0, right: plane.width, bottom: plane.height),
+                           mask: nil, maskStride: 0, value: Self.fillValue)
+            }
+            ageAndPersist(analysis)
+            counters.fullFrameMasks &+= 1
+            counters.maskedFractionSum += 1
+            return RedactedFrame(frame: frame, maskedFraction: 1, wholeFrameMasked: true)
+        }
+
+        let width = frame.width, height = frame.height
+        prepareMasks(width: width, height: height)
+        regions.removeAll(keepingCapacity: true)
+        let margin = configuration.policy.margin
+        let maskBase = lumaMask.base
+
+        ageAndPersist(analysis)
+        var boxes = 0
+        for entry in persistent {
+            addBox(grown(entry.box, margin: margin), width: width, height: height, mask: maskBase)
+            boxes &+= 1
+        }
+        for box in analysis.unverified {
+            addBox(box, width: width, height: height, mask: maskBase)
+            boxes &+= 1
+        }
+        counters.boxesMasked &+= UInt64(boxes)
+
+        // Zones and the foreground are shapes, not boxes: their pixelation cells and blur radius
+        // are set by the frame size (a face-sized part of a silhouette still gets a few cells).
+        let shapeSize = max(4, (min(width, height) + 39) / 40)
+        for zone in configuration.privacyZones {
+            let touched = fillPolygonMask(maskBase, width: width, height: height, stride: width,
+                                          polygon: zone.polygon, crossings: &crossings)
+            if !touched.isEmpty { regions.append((touched, shapeSize)) }
+        }
+        if case .foreground = configuration.policy, let foreground = analysis.foreground {
+            let touched = addForeground(foreground, width: width, height: height)
+            if !touched.isEmpty { regions.append((touched, shapeSize)) }
+        }
+
+        var masked = PixelRectangle(left: 0, top: 0, right: 0, bottom: 0)
+        for region in regions { masked = masked.union(region.rectangle) }
+        dirty = masked
+        apply(to: frame, masked: masked)
+
+        let fraction = width * height == 0 ? 0 : Double(countMasked(maskBase, stride: width, region: masked)) / Double(width * height)
+        counters.maskedFractionSum += fraction
+        return RedactedFrame(frame: frame, maskedFraction: fraction, wholeFrameMasked: false)
+    }
+
+    // MARK: - Persistence
+
+    /// Ages the kept boxes, moves each onto the predicted box it overlaps most, drops those not
+    /// seen for more than `persistenceFrames`, and starts (or restarts) one per detection.
+    private func ageAndPersist(_ analysis: RedactionInput) {
+        var kept = 0
+        for index in persistent.indices {
+            var entry = persistent[index]
+            entry.framesSinceSeen &+= 1
+            guard entry.framesSinceSeen <= configuration.persistenceFrames else { continue }
+            var best = 0.0
+            for predicted in analysis.predicted {
+                let overlap = entry.box.intersectionOverUnion(predicted)
+                if overlap > best {
+                    best = overlap
+                    entry.box = predicted
+                }
+            }
+            // A fresh detection of the same thing replaces the kept box rather than doubling it.
+            var replaced = false
+            for detection in analysis.detections where detection.box.intersectionOverUnion(entry.box) > 0.3 {
+                replaced = true
+                break
+            }
+            if replaced { continue }
+            persistent[kept] = entry
+            kept &+= 1
+        }
+        persistent.removeLast(persistent.count - kept)
+        for detection in analysis.detections {
+            persistent.append(PersistentBox(box: detection.box, framesSinceSeen: 0))
+        }
+    }
+
+    // MARK: - Building the mask
+
+    /// The box grown by `margin` of its width and height, half on each side, rounded outwards.
+    func grown(_ box: DetectionBox, margin: Double) -> DetectionBox {
+        let horizontal = (Double(box.width) * margin / 2).rounded(.up)
+        let vertical = (Double(box.height) * margin / 2).rounded(.up)
+        return DetectionBox(x: box.x - Int(horizontal), y: box.y - Int(vertical),
+                            width: box.width + 2 * Int(horizontal), height: box.height + 2 * Int(vertical))
+    }
+
+    private func addBox(_ box: DetectionBox, width: Int, height: Int, mask: UnsafeMutableRawPointer) {
+        let rectangle = PixelRectangle(left: box.x, top: box.y, right: box.x + box.width, bottom: box.y + box.height)
+            .clamped(width: width, height: height)
+        guard !rectangle.isEmpty else { return }
+        fillRectangleMask(mask, width: width, height: height, stride: width, rectangle: rectangle)
+        // Sized by the whole box, not its visible part, so a face half out of frame keeps big cells.
+        let longer = max(box.width, box.height)
+        regions.append((rectangle, max(2, (longer + Self.pixelateCellsAcross - 1) / Self.pixelateCellsAcross)))
+    }
+
+    /// Dilates the coarse foreground, scales it up into the luma mask, and returns the
+    /// full-frame rectangle it covers.
+    private func addForeground(_ foreground: ForegroundMask, width: Int, height: Int) -> PixelRectangle {
+        let coarseWidth = foreground.width, coarseHeight = foreground.height
+        guard coarseWidth > 0, coarseHeight > 0 else { return PixelRectangle(left: 0, top: 0, right: 0, bottom: 0) }
+        coarseMask.reserve(coarseWidth * coarseHeight)
+        coarseScratch.reserve(morphologyScratchCount(width: coarseWidth, height: coarseHeight))
+        foreground.pixels.withUnsafeBytes { source in
+            coarseMask.base.copyMemory(from: source.baseAddress!, byteCount: coarseWidth * coarseHeight)
+        }
+        for _ in 0..<configuration.foregroundDilation {
+            dilate3x3(source: coarseMask.base, width: coarseWidth, height: coarseHeight, stride: coarseWidth,
+                      destination: coarseMask.base, destinationStride: coarseWidth, scratch: coarseScratch.base)
+        }
+        var bounds = PixelRectangle(left: coarseWidth, top: coarseHeight, right: 0, bottom: 0)
+        let coarse = coarseMask.base.assumingMemoryBound(to: UInt8.self)
+        for row in 0..<coarseHeight {
+            for column in 0..<coarseWidth where coarse[row * coarseWidth + column] != 0 {
+                bounds.left = min(bounds.left, column)
+                bounds.right = max(bounds.right, column + 1)
+                bounds.top = min(bounds.top, row)
+                bounds.bottom = max(bounds.bottom, row + 1)
+            }
+        }
+        guard !bounds.isEmpty else { return PixelRectangle(left: 0, top: 0, right: 0, bottom: 0) }
+        upscaleMask(source: coarseMask.base, sourceWidth: coarseWidth, sourceHeight: coarseHeight, sourceStride: coarseWidth,
+                    factor: foreground.scale, destination: lumaMask.base, width: width, height: height, destinationStride: width)
+        let scale = foreground.scale
+        // The last coarse row and column stand for the strip a floor-division downscale dropped.
+        return PixelRectangle(left: bounds.left * scale, top: bounds.top * scale,
+                              right: bounds.right == coarseWidth ? width : bounds.right * scale,
+                              bottom: bounds.bottom == coarseHeight ? height : bounds.bottom * scale)
+            .clamped(width: width, height: height)
+    }
+
+    private func prepareMasks(width: Int, height: Int) {
+        if width != maskWidth || height != maskHeight {
+            lumaMask.reserve(width * height)
+            lumaMask.base.initializeMemory(as: UInt8.self, repeating: 0, count: width * height)
+            let chromaCount = ((width + 1) / 2) * height
+            chromaMask.reserve(chromaCount)
+            chromaMask.base.initializeMemory(as: UInt8.self, repeating: 0, count: chromaCount)
+            blurScratch.reserve(blurScratchCount(width: width, height: height))
+            maskWidth = width
+            maskHeight = height
+        } else if !dirty.isEmpty {
+            for row in dirty.top..<dirty.bottom {
+                (lumaMask.base + row * width + dirty.left).initializeMemory(as: UInt8.self, repeating: 0, count: dirty.width)
+            }
+            // The chroma mask is only read where it was rewritten this frame, so it needs no clearing.
+        }
+        dirty = PixelRectangle(left: 0, top: 0, right: 0, bottom: 0)
+    }
+
+    // MARK: - Applying the method
+
+    private func apply(to frame: borrowing Frame, masked: PixelRectangle) {
+        guard !masked.isEmpty else { return }
+        let width = frame.width, height = frame.height
+        let chromaWidth = (width + 1) / 2
+        var luma: SamplePlane
+        var chroma: [SamplePlane] = []
+        var horizontal = 2, vertical = 2
+        let first = frame.plane(0), firstBase = frame.planeBytes(0).baseAddress!
+        switch frame.format {
+        case .gray8, .mjpeg:
+            luma = SamplePlane(base: firstBase, width: width, height: height, stride: first.stride)
+        case .i420, .i422:
+            luma = SamplePlane(base: firstBase, width: width, height: height, stride: first.stride)
+            vertical = frame.format == .i420 ? 2 : 1
+            for index in 1...2 {
+                let plane = frame.plane(index)
+                chroma.append(SamplePlane(base: frame.planeBytes(index).baseAddress!, width: plane.width,
+                                          height: plane.height, stride: plane.stride))
+            }
+        case .nv12:
+            luma = SamplePlane(base: firstBase, width: width, height: height, stride: first.stride)
+            let plane = frame.plane(1), base = frame.planeBytes(1).baseAddress!
+            chroma.append(SamplePlane(base: base, width: chromaWidth, height: plane.height, stride: plane.stride, step: 2))
+            chroma.append(SamplePlane(base: base + 1, width: chromaWidth, height: plane.height, stride: plane.stride, step: 2))
+        case .yuyv:
+            vertical = 1
+            luma = SamplePlane(base: firstBase, width: width, height: height, stride: first.stride, step: 2)
+            chroma.append(SamplePlane(base: firstBase + 1, width: chromaWidth, height: height, stride: first.stride, step: 4))
+            chroma.append(SamplePlane(base: firstBase + 3, width: chromaWidth, height: height, stride: first.stride, step: 4))
+        }
+        let chromaStride = chromaWidth
+        if !chroma.isEmpty {
+            reduceMaskToChroma(luma: lumaMask.base, width: width, height: height, stride: width,
+                               horizontal: horizontal, vertical: vertical, lumaRegion: masked,
+                               chroma: chromaMask.base, chromaStride: chromaStride)
+        }
+        for region in regions {
+            applyMethod(luma, region: region.rectangle, size: region.size, mask: lumaMask.base, maskStride: width)
+            let chromaRegion = region.rectangle.subsampled(horizontal: horizontal, vertical: vertical)
+            let chromaSize = max(1, (region.size + horizontal - 1) / horizontal)
+            for plane in chroma {
+                applyMethod(plane, region: chromaRegion, size: chromaSize, mask: chromaMask.base, maskStride: chromaStride)
+            }
+        }
+    }
+
+    /// `size` is the pixelation cell and, for blur, the radius: an eighth of a box's longer side.
+    private func applyMethod(_ plane: SamplePlane, region: PixelRectangle, size: Int,
+                             mask: UnsafeMutableRawPointer, maskStride: Int) {
+        switch configuration.method {
+        case .fill:
+            fillMasked(plane, region: region, mask: mask, maskStride: maskStride, value: Self.fillValue)
+        case .pixelate:
+            pixelateMasked(plane, region: region, cellSize: size, mask: mask, maskStride: maskStride)
+        case .blur:
+            blurMasked(plane, region: region, radius: size, quantisationStep: Self.blurQuantisationStep,
+                       mask: mask, maskStride: maskStride, scratch: blurScratch.base)
+        }
+    }
+}
+
+/// A growable block of bytes owned by the redactor, reused from frame to frame so that the
+/// steady state allocates nothing.
+private struct Buffer: ~Copyable {
+    private(set) var base: UnsafeMutableRawPointer
+    private(set) var capacity: Int
+
+    init() {
+        base = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+        capacity = 64
+    }
+
+    deinit { base.deallocate() }
+
+    /// Makes room for at least `count` bytes; the old contents are not kept.
+    mutating func reserve(_ count: Int) {
+        guard count > capacity else { return }
+        base.deallocate()
+        base = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 64)
+        capacity = count
+    }
+}
