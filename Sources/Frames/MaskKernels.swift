@@ -176,6 +176,21 @@ public func reduceMaskToChroma(luma: UnsafeRawPointer, width: Int, height: Int, 
     guard !region.isEmpty else { return }
     let input = luma.assumingMemoryBound(to: UInt8.self)
     let output = chroma.assumingMemoryBound(to: UInt8.self)
+    if horizontal == 2 && (vertical == 1 || vertical == 2) {
+        // The common 4:2:0 and 4:2:2 cases: the second column and row of a block are clamped to
+        // the frame, so an odd edge reads its one pixel twice instead of needing a tail loop.
+        for chromaRow in region.top..<region.bottom {
+            let first = input + chromaRow * vertical * stride
+            let second = input + min(chromaRow * vertical + vertical - 1, height - 1) * stride
+            let line = output + chromaRow * chromaStride
+            for chromaColumn in region.left..<region.right {
+                let left = chromaColumn &* 2, right = min(left &+ 1, width - 1)
+                let any = first[left] | first[right] | second[left] | second[right]
+                line[chromaColumn] = any == 0 ? 0 : 255
+            }
+        }
+        return
+    }
     for chromaRow in region.top..<region.bottom {
         let firstRow = chromaRow * vertical, endRow = min(firstRow + vertical, height)
         for chromaColumn in region.left..<region.right {
@@ -189,14 +204,29 @@ public func reduceMaskToChroma(luma: UnsafeRawPointer, width: Int, height: Int, 
     }
 }
 
-/// Number of mask bytes set to non-zero inside `region`.
+/// Number of mask bytes set to non-zero inside `region`, eight bytes at a time: each byte's
+/// bits are folded into its lowest bit, and the low bits are counted.
 public func countMasked(_ mask: UnsafeRawPointer, stride: Int, region: PixelRectangle) -> Int {
     guard !region.isEmpty else { return 0 }
-    let bytes = mask.assumingMemoryBound(to: UInt8.self)
+    let lowBits: UInt64 = 0x0101_0101_0101_0101
     var total = 0
     for row in region.top..<region.bottom {
-        let line = bytes + row * stride
-        for column in region.left..<region.right { total &+= Int(line[column] != 0 ? 1 : 0) }
+        let line = mask + row * stride
+        var column = region.left
+        while column &+ 8 <= region.right {
+            var word = line.loadUnaligned(fromByteOffset: column, as: UInt64.self)
+            // Shifts move bits down within each byte only into bits the fold no longer reads.
+            word |= word &>> 4
+            word |= word &>> 2
+            word |= word &>> 1
+            total &+= (word & lowBits).nonzeroBitCount
+            column &+= 8
+        }
+        let bytes = line.assumingMemoryBound(to: UInt8.self)
+        while column < region.right {
+            total &+= bytes[column] != 0 ? 1 : 0
+            column &+= 1
+        }
     }
     return total
 }
@@ -300,7 +330,12 @@ public func blurMasked(_ plane: SamplePlane, region: PixelRectangle, radius: Int
         let line = base + (area.top + row) * stride
         for column in 0..<width { current[row * width + column] = line[(area.left + column) &* step] }
     }
+    precondition(radius < 1024, "blur radius \(radius) too large")
+    // Division by the window size as a multiply and shift, exact for every possible sum
+    // (Granlund and Montgomery: with m = ceil(2^32 / d), the error m * d - 2^32 < d <= 2^11, and
+    // sums stay under 2^19, so the product error stays below one quotient step).
     let divisor = 2 * radius + 1, half = divisor / 2
+    let reciprocal = ((1 << 32) + divisor - 1) / divisor
     var source = current, destination = other
     for _ in 0..<blurPassCount {
         for row in 0..<height {
@@ -308,7 +343,7 @@ public func blurMasked(_ plane: SamplePlane, region: PixelRectangle, radius: Int
             var sum = 0
             for offset in -radius...radius { sum &+= Int(input[min(max(offset, 0), width - 1)]) }
             for column in 0..<width {
-                output[column] = UInt8(truncatingIfNeeded: (sum &+ half) / divisor)
+                output[column] = UInt8(truncatingIfNeeded: ((sum &+ half) &* reciprocal) &>> 32)
                 sum &+= Int(input[min(column + radius + 1, width - 1)]) &- Int(input[max(column - radius, 0)])
             }
         }
@@ -325,7 +360,7 @@ public func blurMasked(_ plane: SamplePlane, region: PixelRectangle, radius: Int
             let entering = source + min(row + radius + 1, height - 1) * width
             let leaving = source + max(row - radius, 0) * width
             for column in 0..<width {
-                output[column] = UInt8(truncatingIfNeeded: (columnSums[column] &+ half) / divisor)
+                output[column] = UInt8(truncatingIfNeeded: ((columnSums[column] &+ half) &* reciprocal) &>> 32)
                 columnSums[column] &+= Int(entering[column]) &- Int(leaving[column])
             }
         }

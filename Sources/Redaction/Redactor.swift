@@ -40,6 +40,8 @@ public final class Redactor {
     }
 
     private var persistent: [PersistentBox] = []
+    /// This frame's masked regions with their cell size or blur radius; until the next frame
+    /// they also say which parts of `lumaMask` to clear.
     private var regions: [(rectangle: PixelRectangle, size: Int)] = []
     private var crossings: [Double] = []
     private var lumaMask = Buffer()
@@ -47,8 +49,6 @@ public final class Redactor {
     private var coarseMask = Buffer()
     private var coarseScratch = Buffer()
     private var blurScratch = Buffer()
-    /// Part of `lumaMask` set by the last frame, cleared before the next.
-    private var dirty = PixelRectangle(left: 0, top: 0, right: 0, bottom: 0)
     private var maskWidth = 0
     private var maskHeight = 0
 
@@ -90,7 +90,6 @@ public final class Redactor {
 
         let width = frame.width, height = frame.height
         prepareMasks(width: width, height: height)
-        regions.removeAll(keepingCapacity: true)
         let margin = configuration.policy.margin
         let maskBase = lumaMask.base
 
@@ -121,7 +120,6 @@ public final class Redactor {
 
         var masked = PixelRectangle(left: 0, top: 0, right: 0, bottom: 0)
         for region in regions { masked = masked.union(region.rectangle) }
-        dirty = masked
         apply(to: frame, masked: masked)
 
         let fraction = width * height == 0 ? 0 : Double(countMasked(maskBase, stride: width, region: masked)) / Double(width * height)
@@ -140,8 +138,9 @@ public final class Redactor {
             entry.framesSinceSeen &+= 1
             guard entry.framesSinceSeen <= configuration.persistenceFrames else { continue }
             var best = 0.0
+            let lastBox = entry.box
             for predicted in analysis.predicted {
-                let overlap = entry.box.intersectionOverUnion(predicted)
+                let overlap = lastBox.intersectionOverUnion(predicted)
                 if overlap > best {
                     best = overlap
                     entry.box = predicted
@@ -228,13 +227,17 @@ public final class Redactor {
             blurScratch.reserve(blurScratchCount(width: width, height: height))
             maskWidth = width
             maskHeight = height
-        } else if !dirty.isEmpty {
-            for row in dirty.top..<dirty.bottom {
-                (lumaMask.base + row * width + dirty.left).initializeMemory(as: UInt8.self, repeating: 0, count: dirty.width)
+        } else {
+            // Only the last frame's regions were set; every set byte lies in one of them.
+            for region in regions {
+                let area = region.rectangle
+                for row in area.top..<area.bottom {
+                    (lumaMask.base + row * width + area.left).initializeMemory(as: UInt8.self, repeating: 0, count: area.width)
+                }
             }
             // The chroma mask is only read where it was rewritten this frame, so it needs no clearing.
         }
-        dirty = PixelRectangle(left: 0, top: 0, right: 0, bottom: 0)
+        regions.removeAll(keepingCapacity: true)
     }
 
     // MARK: - Applying the method
@@ -271,9 +274,13 @@ public final class Redactor {
         }
         let chromaStride = chromaWidth
         if !chroma.isEmpty {
-            reduceMaskToChroma(luma: lumaMask.base, width: width, height: height, stride: width,
-                               horizontal: horizontal, vertical: vertical, lumaRegion: masked,
-                               chroma: chromaMask.base, chromaStride: chromaStride)
+            // Per region rather than over their bounding box: regions are few and small, and
+            // each chroma sample depends only on the final luma mask, so overlaps are harmless.
+            for region in regions {
+                reduceMaskToChroma(luma: lumaMask.base, width: width, height: height, stride: width,
+                                   horizontal: horizontal, vertical: vertical, lumaRegion: region.rectangle,
+                                   chroma: chromaMask.base, chromaStride: chromaStride)
+            }
         }
         for region in regions {
             applyMethod(luma, region: region.rectangle, size: region.size, mask: lumaMask.base, maskStride: width)
@@ -294,7 +301,9 @@ public final class Redactor {
         case .pixelate:
             pixelateMasked(plane, region: region, cellSize: size, mask: mask, maskStride: maskStride)
         case .blur:
-            blurMasked(plane, region: region, radius: size, quantisationStep: Self.blurQuantisationStep,
+            // A radius past a few hundred adds nothing (regions are smaller), and a bogus box
+            // from a detector must not reach the kernel's precondition.
+            blurMasked(plane, region: region, radius: min(size, 255), quantisationStep: Self.blurQuantisationStep,
                        mask: mask, maskStride: maskStride, scratch: blurScratch.base)
         }
     }

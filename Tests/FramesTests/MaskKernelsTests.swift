@@ -126,7 +126,7 @@ func randomMask(width: Int, height: Int, stride: Int, seed: UInt64) -> [UInt8] {
     return mask
 }
 
-@Test(arguments: [(37, 23, 41, 1, 3, false), (33, 17, 70, 2, 2, false), (9, 31, 40, 4, 5, false), (25, 25, 25, 1, 12, false),
+@Test(arguments: [(37, 23, 41, 1, 3, false), (33, 17, 70, 2, 2, false), (9, 31, 40, 4, 5, false), (25, 25, 25, 1, 12, false), (300, 7, 301, 1, 200, false),
                   (37, 23, 41, 1, 3, true), (33, 17, 70, 2, 2, true), (9, 31, 40, 4, 5, true), (25, 25, 25, 1, 12, true)])
 func blurMatchesReference(width: Int, height: Int, stride: Int, step: Int, radius: Int, masked: Bool) {
     let input = randomBytes(stride * height, seed: UInt64(width * 31 + height))
@@ -214,4 +214,16 @@ func chromaMaskCoversLuma(width: Int, height: Int, horizontal: Int, vertical: In
             #expect(chroma[chromaRow * chromaWidth + chromaColumn] == (any ? 255 : 0))
         }
     }
+}
+
+@Test(arguments: [(37, 23, 41), (64, 8, 64), (7, 5, 9), (100, 3, 131)])
+func countMaskedMatchesReference(width: Int, height: Int, stride: Int) {
+    // Arbitrary non-zero values, not only 255, so the per-byte fold is exercised.
+    var mask = randomBytes(stride * height, seed: UInt64(width))
+    for index in mask.indices where index % 3 == 0 { mask[index] = 0 }
+    let region = PixelRectangle(left: 1, top: 1, right: width, bottom: height)
+    var expected = 0
+    for row in region.top..<region.bottom { for column in region.left..<region.right where mask[row * stride + column] != 0 { expected += 1 } }
+    let counted = mask.withUnsafeBytes { countMasked($0.baseAddress!, stride: stride, region: region) }
+    #expect(counted == expected)
 }

@@ -371,7 +371,10 @@ struct RedactorTests {
         for step in 1...frames {
             // The tracker predicts the face moving right by 5 pixels a frame.
             box = DetectionBox(x: start.x + 5 * step, y: start.y, width: 20, height: 20)
-            #expect(maskedAt(box, RedactionInput(predicted: [box])).all, "frame \(step) after the last detection")
+            // A decoy prediction that barely overlaps comes first: the kept box must follow the
+            // best overlap with where it was, not the first prediction that overlaps at all.
+            let decoy = DetectionBox(x: box.x - 5, y: box.y + 16, width: 20, height: 20)
+            #expect(maskedAt(box, RedactionInput(predicted: [decoy, box])).all, "frame \(step) after the last detection")
         }
         box = DetectionBox(x: start.x + 5 * (frames + 1), y: start.y, width: 20, height: 20)
         #expect(!maskedAt(box, RedactionInput(predicted: [box])).any, "still masked after \(frames) frames")
