@@ -101,15 +101,20 @@ public func fillRectangleMask(_ mask: UnsafeMutableRawPointer, width: Int, heigh
 @discardableResult
 public func fillPolygonMask(_ mask: UnsafeMutableRawPointer, width: Int, height: Int, stride: Int,
                             polygon: [PixelPoint], crossings: inout [Double]) -> PixelRectangle {
-    guard polygon.count >= 3, width > 0, height > 0 else { return PixelRectangle(left: 0, top: 0, right: 0, bottom: 0) }
+    // A polygon from a config file may hold anything: non-finite points would trap the integer
+    // conversions below, so such a polygon rasterises to nothing (callers validate zones).
+    guard polygon.count >= 3, width > 0, height > 0, polygon.allSatisfy({ $0.x.isFinite && $0.y.isFinite }) else {
+        return PixelRectangle(left: 0, top: 0, right: 0, bottom: 0)
+    }
     var minimumY = polygon[0].y, maximumY = polygon[0].y
     for point in polygon {
         minimumY = min(minimumY, point.y)
         maximumY = max(maximumY, point.y)
     }
     // Rows whose centre can lie inside: centre in [minimumY, maximumY].
-    let firstRow = max(Int((minimumY - 0.5).rounded(.up)), 0)
-    let lastRow = min(Int((maximumY - 0.5).rounded(.down)), height - 1)
+    // Clamped before the conversion so coordinates far outside the frame cannot overflow Int.
+    let firstRow = Int((min(max(minimumY, -1), Double(height) + 1) - 0.5).rounded(.up)).clamped(0, height)
+    let lastRow = Int((min(max(maximumY, -1), Double(height) + 1) - 0.5).rounded(.down)).clamped(-1, height - 1)
     var touched = PixelRectangle(left: 0, top: 0, right: 0, bottom: 0)
     guard firstRow <= lastRow else { return touched }
     let bytes = mask.assumingMemoryBound(to: UInt8.self)
@@ -121,7 +126,10 @@ public func fillPolygonMask(_ mask: UnsafeMutableRawPointer, width: Int, height:
             // Half-open in y so a vertex on the centre line is counted once, as the point-in-
             // polygon test `(yi > y) != (yj > y)` does.
             if (current.y > centreY) != (previous.y > centreY) {
-                crossings.append((previous.x - current.x) * (centreY - current.y) / (previous.y - current.y) + current.x)
+                let crossing = (previous.x - current.x) * (centreY - current.y) / (previous.y - current.y) + current.x
+                // Vertices near the limits of Double can overflow to inf - inf; such a crossing
+                // goes to the left edge instead of trapping the conversion to Int below.
+                crossings.append(crossing.isNaN ? -Double.infinity : crossing)
             }
             previous = current
         }
@@ -129,8 +137,9 @@ public func fillPolygonMask(_ mask: UnsafeMutableRawPointer, width: Int, height:
         var index = 0
         while index + 1 < crossings.count {
             // Centre column + 0.5 in [start, end): column from ceil(start - 0.5) to ceil(end - 0.5) - 1.
-            let first = max(Int((crossings[index] - 0.5).rounded(.up)), 0)
-            let last = min(Int((crossings[index + 1] - 0.5).rounded(.up)), width)
+            let limit = Double(width) + 1
+            let first = Int((min(max(crossings[index], -1), limit) - 0.5).rounded(.up)).clamped(0, width)
+            let last = Int((min(max(crossings[index + 1], -1), limit) - 0.5).rounded(.up)).clamped(0, width)
             if last > first {
                 (bytes + row * stride + first).initialize(repeating: 255, count: last - first)
                 touched = touched.union(PixelRectangle(left: first, top: row, right: last, bottom: row + 1))
@@ -377,4 +386,9 @@ public func blurMasked(_ plane: SamplePlane, region: PixelRectangle, radius: Int
             line[(area.left + column) &* step] = UInt8(min(level, 255))
         }
     }
+}
+
+extension Int {
+    @inline(__always)
+    fileprivate func clamped(_ lowest: Int, _ highest: Int) -> Int { Swift.min(Swift.max(self, lowest), highest) }
 }

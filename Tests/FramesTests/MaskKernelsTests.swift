@@ -227,3 +227,18 @@ func countMaskedMatchesReference(width: Int, height: Int, stride: Int) {
     let counted = mask.withUnsafeBytes { countMasked($0.baseAddress!, stride: stride, region: region) }
     #expect(counted == expected)
 }
+
+@Test func polygonFarOutsideOrNotFiniteDoesNotTrap() {
+    var mask = [UInt8](repeating: 0, count: 20 * 10)
+    var crossings: [Double] = []
+    let huge = [PixelPoint(x: -1e300, y: -1e300), PixelPoint(x: 1e300, y: -1e300), PixelPoint(x: 1e300, y: 1e300), PixelPoint(x: -1e300, y: 1e300)]
+    let broken = [PixelPoint(x: 0, y: 0), PixelPoint(x: .nan, y: 5), PixelPoint(x: 10, y: .infinity)]
+    mask.withUnsafeMutableBytes {
+        _ = fillPolygonMask($0.baseAddress!, width: 20, height: 10, stride: 20, polygon: broken, crossings: &crossings)
+    }
+    #expect(mask.allSatisfy { $0 == 0 })
+    mask.withUnsafeMutableBytes {
+        _ = fillPolygonMask($0.baseAddress!, width: 20, height: 10, stride: 20, polygon: huge, crossings: &crossings)
+    }
+    #expect(mask.allSatisfy { $0 == 255 })
+}
