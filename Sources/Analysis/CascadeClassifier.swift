@@ -255,6 +255,22 @@ private struct CascadeReader {
     /// Items of a sequence element (`<_>` children).
     func items(_ element: XMLElement) -> [XMLElement] { element.children.filter { $0.name == "_" } }
 
+    /// The `<rects>` of a Haar feature, `x y width height weight` each, in either XML layout.
+    func haarRects(_ rectsElement: XMLElement) throws(CascadeLoadError) -> [CascadeClassifier.HaarRect] {
+        var rects: [CascadeClassifier.HaarRect] = []
+        for rectElement in items(rectsElement) {
+            let numbers = try reals(rectElement)
+            guard numbers.count == 5 else {
+                throw invalid(rectElement, "a Haar rectangle needs x y width height weight, found \(numbers.count) numbers")
+            }
+            rects.append(.init(
+                x: try exactInteger(numbers[0], rectElement, "x"), y: try exactInteger(numbers[1], rectElement, "y"),
+                width: try exactInteger(numbers[2], rectElement, "width"),
+                height: try exactInteger(numbers[3], rectElement, "height"), weight: Float(numbers[4])))
+        }
+        return rects
+    }
+
     // MARK: New layout
 
     mutating func readNewLayout(_ root: XMLElement) throws(CascadeLoadError) -> CascadeClassifier {
@@ -345,17 +361,7 @@ private struct CascadeReader {
             switch featureType {
             case .haar:
                 let rectsElement = try required(item, "rects")
-                var rects: [CascadeClassifier.HaarRect] = []
-                for rectElement in items(rectsElement) {
-                    let numbers = try reals(rectElement)
-                    guard numbers.count == 5 else {
-                        throw invalid(rectElement, "a Haar rectangle needs x y width height weight, found \(numbers.count) numbers")
-                    }
-                    rects.append(.init(
-                        x: try exactInteger(numbers[0], rectElement, "x"), y: try exactInteger(numbers[1], rectElement, "y"),
-                        width: try exactInteger(numbers[2], rectElement, "width"),
-                        height: try exactInteger(numbers[3], rectElement, "height"), weight: Float(numbers[4])))
-                }
+                let rects = try haarRects(rectsElement)
                 let tilted = try item.child("tilted").map { element throws(CascadeLoadError) in try integer(element) != 0 } ?? false
                 haarFeatures.append(try checkedHaarFeature(rects: rects, tilted: tilted, element: rectsElement,
                                                            width: width, height: height))
@@ -443,17 +449,7 @@ private struct CascadeReader {
                 for (nodeIndex, nodeElement) in nodeItems.enumerated() {
                     let featureElement = try required(nodeElement, "feature")
                     let rectsElement = try required(featureElement, "rects")
-                    var rects: [CascadeClassifier.HaarRect] = []
-                    for rectElement in items(rectsElement) {
-                        let numbers = try reals(rectElement)
-                        guard numbers.count == 5 else {
-                            throw invalid(rectElement, "a Haar rectangle needs x y width height weight, found \(numbers.count) numbers")
-                        }
-                        rects.append(.init(
-                            x: try exactInteger(numbers[0], rectElement, "x"), y: try exactInteger(numbers[1], rectElement, "y"),
-                            width: try exactInteger(numbers[2], rectElement, "width"),
-                            height: try exactInteger(numbers[3], rectElement, "height"), weight: Float(numbers[4])))
-                    }
+                    var rects = try haarRects(rectsElement)
                     if rects.count == 3 && abs(rects[2].weight) < Float.ulpOfOne { rects.removeLast() }
                     let tilted = try featureElement.child("tilted").map { element throws(CascadeLoadError) in try integer(element) != 0 } ?? false
                     features.append(try checkedHaarFeature(rects: rects, tilted: tilted, element: rectsElement,
