@@ -61,8 +61,12 @@ public struct Session {
         do { return try ObscuraConfig.load(file: file) } catch { throw .config(error) }
     }
 
-    public static func open(_ options: RunOptions, logger: Logger = ObscuraLogging.logger()) throws(SessionError) -> Session {
-        let config = try loadConfig(options)
+    /// Opens everything `options` names. Pass `config` when the caller already read the config
+    /// file (to set up logging), so it is not read twice.
+    public static func open(_ options: RunOptions, config loaded: ObscuraConfig? = nil,
+                            logger: Logger = ObscuraLogging.logger()) throws(SessionError) -> Session {
+        let config: ObscuraConfig
+        if let loaded { config = loaded } else { config = try loadConfig(options) }
         let boardName = options.board ?? config.board ?? defaultBoard
         let folder = options.boardsDirectory ?? config.boardsDirectory
         let catalog = folder.map(BoardCatalog.init(folder:)) ?? BoardCatalog.locate()

@@ -86,7 +86,7 @@ struct RunCommand: ParsableCommand {
         let config = try orExit { () throws(SessionError) in try Session.loadConfig(options) }
         ObscuraLogging.bootstrap(level: logLevel ?? config.logLevel)
         Shutdown.install()
-        let session = try orExit { () throws(SessionError) in try Session.open(options) }
+        let session = try orExit { () throws(SessionError) in try Session.open(options, config: config) }
         let interval = Duration.milliseconds(Int64(config.statsIntervalSeconds * 1000))
         let report = try orExit { () throws(CaptureError) in try session.pipeline.run(frameLimit: pipeline.frames, statsInterval: interval) }
         print(json ? report.json() : report.table())
