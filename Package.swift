@@ -19,6 +19,7 @@ let package = Package(
         .library(name: "Capture", targets: ["Capture"]),
         .library(name: "Analysis", targets: ["Analysis"]),
         .library(name: "Redaction", targets: ["Redaction"]),
+        .library(name: "Sinks", targets: ["Sinks"]),
         .library(name: "Boards", targets: ["Boards"]),
         .library(name: "ObscuraRuntime", targets: ["ObscuraRuntime"]),
     ],
@@ -45,7 +46,10 @@ let package = Package(
         .target(name: "Codec", dependencies: ["Frames", "CJPEG"], swiftSettings: strict),
         .target(name: "Capture", dependencies: ["Frames", "Codec", "CV4L2"], swiftSettings: strict),
         .target(name: "Analysis", dependencies: ["Frames"], swiftSettings: strict),
-        .target(name: "Redaction", dependencies: ["Frames", "Analysis"], swiftSettings: strict),
+        // Codec for the coefficient-domain path: MJPEG redacted without a full decode and re-encode.
+        .target(name: "Redaction", dependencies: ["Frames", "Analysis", "Codec"], swiftSettings: strict),
+        // Writers of redacted output; each takes only RedactedFrame (DESIGN.md, invariant 2).
+        .target(name: "Sinks", dependencies: ["Frames", "Codec", "Redaction"], swiftSettings: strict),
         .target(
             name: "Boards",
             dependencies: ["Frames", .product(name: "Yams", package: "Yams")],
@@ -56,7 +60,7 @@ let package = Package(
         .target(
             name: "ObscuraRuntime",
             dependencies: [
-                "Frames", "Codec", "Capture", "Analysis", "Boards",
+                "Frames", "Codec", "Capture", "Analysis", "Redaction", "Sinks", "Boards",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "Yams", package: "Yams"),
@@ -66,7 +70,7 @@ let package = Package(
         .executableTarget(
             name: "obscura",
             dependencies: [
-                "ObscuraRuntime", "Analysis", "Codec", "Frames", "Capture", "Boards",
+                "ObscuraRuntime", "Analysis", "Codec", "Frames", "Capture", "Redaction", "Sinks", "Boards",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -75,9 +79,10 @@ let package = Package(
         .testTarget(name: "CodecTests", dependencies: ["Codec", "Frames"], swiftSettings: strict),
         .testTarget(name: "CaptureTests", dependencies: ["Capture", "Codec", "Frames"], swiftSettings: strict),
         .testTarget(name: "AnalysisTests", dependencies: ["Analysis", "Frames"], swiftSettings: strict),
-        .testTarget(name: "RedactionTests", dependencies: ["Redaction", "Analysis", "Frames"], swiftSettings: strict),
+        .testTarget(name: "RedactionTests", dependencies: ["Redaction", "Analysis", "Codec", "Frames"], swiftSettings: strict),
+        .testTarget(name: "SinksTests", dependencies: ["Sinks", "Redaction", "Analysis", "Codec", "Capture", "Frames"], swiftSettings: strict),
         .testTarget(name: "BoardsTests", dependencies: ["Boards"], swiftSettings: strict),
-        .testTarget(name: "RuntimeTests", dependencies: ["ObscuraRuntime", "Capture", "Boards", "Frames"], swiftSettings: strict),
+        .testTarget(name: "RuntimeTests", dependencies: ["ObscuraRuntime", "Capture", "Boards", "Frames", "Redaction", "Sinks", "Codec"], swiftSettings: strict),
         .testTarget(name: "ObscuraTests", dependencies: ["obscura"], swiftSettings: strict),
     ]
 )

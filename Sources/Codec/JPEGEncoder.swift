@@ -100,31 +100,54 @@ public final class JPEGEncoder {
         return Array(bytes[...])
     }
 
+    /// Compresses an image given as a layout and the buffer its plane offsets refer to (for
+    /// callers that hold read-only pixels rather than a `Frame`, such as a sink given a
+    /// `RedactedFrame`).
+    /// - Returns: the number of bytes of JPEG written at the start of `output`.
+    public func encode(layout: FrameLayout, bytes: UnsafeRawBufferPointer, quality: Int,
+                       into output: UnsafeMutableRawBufferPointer) throws(JPEGError) -> Int {
+        do throws(JPEGError) {
+            guard let base = bytes.baseAddress, layout.planes.allSatisfy({ $0.offset + $0.byteCount <= bytes.count }) else {
+                throw .unsupported("the pixel buffer (\(bytes.count) bytes) is smaller than its \(layout.format) \(layout.width)x\(layout.height) layout")
+            }
+            let written = try encodeImage(layout: layout, base: base.assumingMemoryBound(to: UInt8.self), quality: quality, into: output)
+            encodedCount += 1
+            return written
+        } catch {
+            failedCount += 1
+            throw error
+        }
+    }
+
     private func encodeImage(_ frame: borrowing Frame, quality: Int,
+                             into output: UnsafeMutableRawBufferPointer) throws(JPEGError) -> Int {
+        try encodeImage(layout: frame.layout, base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self)),
+                        quality: quality, into: output)
+    }
+
+    private func encodeImage(layout: FrameLayout, base: UnsafePointer<UInt8>, quality: Int,
                              into output: UnsafeMutableRawBufferPointer) throws(JPEGError) -> Int {
         guard (1...100).contains(quality) else { throw .invalidQuality(quality) }
         let subsampling: Int32
-        switch frame.format {
+        switch layout.format {
         case .i420: subsampling = OBSCURA_JPEG_SUBSAMPLING_420
         case .i422: subsampling = OBSCURA_JPEG_SUBSAMPLING_422
         case .gray8: subsampling = OBSCURA_JPEG_SUBSAMPLING_GRAY
-        default: throw .unsupportedFrameFormat(frame.format)
+        default: throw .unsupportedFrameFormat(layout.format)
         }
-        guard frame.width > 0, frame.height > 0 else { throw .unsupported("cannot encode an empty \(frame.width)x\(frame.height) frame") }
+        guard layout.width > 0, layout.height > 0 else { throw .unsupported("cannot encode an empty \(layout.width)x\(layout.height) frame") }
         guard let outputBase = output.baseAddress, output.count > 0 else { throw .outputTooSmall(capacity: output.count) }
         let accurate: Bool = switch dctMethod {
         case .automatic: quality >= 96
         case .accurate: true
         case .fast: false
         }
-        let base = UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self))
-        let layout = frame.layout
         let luma = layout.planes[0]
         let blue = layout.planes.count >= 3 ? layout.planes[1] : luma
         let red = layout.planes.count >= 3 ? layout.planes[2] : luma
         var written = 0
         let status = obscura_jpeg_encoder_encode(
-            handle, Int32(frame.width), Int32(frame.height), subsampling, Int32(quality), accurate ? 1 : 0,
+            handle, Int32(layout.width), Int32(layout.height), subsampling, Int32(quality), accurate ? 1 : 0,
             base + luma.offset, luma.stride, base + blue.offset, blue.stride, base + red.offset, red.stride,
             outputBase.assumingMemoryBound(to: UInt8.self), output.count, &written)
         guard status == OBSCURA_JPEG_STATUS_OK else {

@@ -38,4 +38,16 @@ public struct RedactedFrame: ~Copyable, @unchecked Sendable {
     public func planeBytes(_ index: Int) -> UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(frame.planeBytes(index))
     }
+
+    /// The whole redacted buffer, read-only; `layout`'s plane offsets are relative to its start
+    /// (what an encoder that takes a layout and a base address needs).
+    public var bytes: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: frame.buffer.baseAddress, count: frame.buffer.capacity)
+    }
+
+    /// The compressed payload of an `.mjpeg` frame redacted in the coefficient domain, read-only
+    /// (empty for raw formats, and for a compressed frame that was dropped whole).
+    public var payload: UnsafeRawBufferPointer {
+        frame.format == .mjpeg ? frame.payload : UnsafeRawBufferPointer(start: nil, count: 0)
+    }
 }
