@@ -158,6 +158,73 @@ obscura_jpeg_status obscura_jpeg_encoder_encode(obscura_jpeg_encoder *encoder,
 
 const char *obscura_jpeg_encoder_message(const obscura_jpeg_encoder *encoder);
 
+// MARK: Coefficient-domain transcoder (obscura_jpeg_transcode.c)
+//
+// Reads a JPEG's quantised DCT coefficients without decoding pixels (jpeg_read_coefficients),
+// lets the caller edit the blocks in place, and writes them out again with the same quantisation
+// tables (jpeg_copy_critical_parameters + jpeg_write_coefficients), as jpegtran does. Blocks the
+// caller does not touch come out with identical coefficients, so they decode to identical pixels.
+
+/// Components the transcoder accepts (Y, Cb, Cr and, for CMYK/YCCK, K).
+#define OBSCURA_JPEG_MAX_EDIT_COMPONENTS 4
+
+/// One component's block grid as stored in the coefficient arrays.
+typedef struct obscura_jpeg_component_blocks {
+    int32_t horizontal_sampling;
+    int32_t vertical_sampling;
+    /// Blocks that hold image data (libjpeg's width_in_blocks / height_in_blocks). The arrays are
+    /// padded to whole MCUs, but the writer codes padding blocks as copies of the last real DC.
+    int32_t width_in_blocks;
+    int32_t height_in_blocks;
+    /// The quantisation step of the DC coefficient (entry 0 of the component's table).
+    int32_t dc_quantizer;
+} obscura_jpeg_component_blocks;
+
+/// What `obscura_jpeg_transcoder_read` found: the header and every component's block grid.
+typedef struct obscura_jpeg_coefficients {
+    obscura_jpeg_header header;
+    int32_t max_horizontal_sampling;
+    int32_t max_vertical_sampling;
+    obscura_jpeg_component_blocks component[OBSCURA_JPEG_MAX_EDIT_COMPONENTS];
+} obscura_jpeg_coefficients;
+
+/// One libjpeg decompressor and one compressor, reused across frames (one per camera). Not
+/// thread-safe: one per thread of use.
+typedef struct obscura_jpeg_transcoder obscura_jpeg_transcoder;
+
+/// Creates a transcoder; the limits mean what they mean for `obscura_jpeg_decoder_create`.
+/// Returns NULL when out of memory.
+obscura_jpeg_transcoder *obscura_jpeg_transcoder_create(size_t maximum_memory, int32_t maximum_scans);
+void obscura_jpeg_transcoder_destroy(obscura_jpeg_transcoder *transcoder);
+
+/// Reads the JPEG in `data` down to its quantised coefficients (entropy decoding only) and
+/// fills `coefficients`. A JPEG wider or taller than `maximum_dimension` is rejected with
+/// OBSCURA_JPEG_STATUS_UNSUPPORTED after its header, before any coefficient memory is taken
+/// (`coefficients->header` then still holds its size). The bytes must stay valid until
+/// `obscura_jpeg_transcoder_write` or `obscura_jpeg_transcoder_abort` returns.
+obscura_jpeg_status obscura_jpeg_transcoder_read(obscura_jpeg_transcoder *transcoder, const uint8_t *data, size_t size,
+                                                 int32_t maximum_dimension, obscura_jpeg_coefficients *coefficients);
+
+/// The blocks of one row of one component of the image just read: `width_in_blocks` blocks of
+/// 64 coefficients each, in natural (row-major, not zigzag) order, writable. NULL when nothing
+/// was read or the component or row is out of range. Valid until the next write or abort.
+int16_t *obscura_jpeg_transcoder_block_row(obscura_jpeg_transcoder *transcoder, int32_t component, int32_t row);
+
+/// Writes the (edited) coefficients as a baseline JPEG into `output`, a caller-owned buffer of
+/// `capacity` bytes, and stores its length in `written`. Same quantisation tables, standard
+/// Huffman tables, no APPn or COM markers copied (an EXIF thumbnail would be an unredacted copy
+/// of the image). OBSCURA_JPEG_STATUS_OUTPUT_TOO_SMALL, never a partial JPEG, when the buffer is
+/// too small. The transcoder is ready for the next image afterwards, whatever the outcome.
+obscura_jpeg_status obscura_jpeg_transcoder_write(obscura_jpeg_transcoder *transcoder,
+                                                  uint8_t *output, size_t capacity, size_t *written);
+
+/// Abandons the image just read. Safe to call in any state.
+void obscura_jpeg_transcoder_abort(obscura_jpeg_transcoder *transcoder);
+
+const char *obscura_jpeg_transcoder_message(const obscura_jpeg_transcoder *transcoder);
+uint64_t obscura_jpeg_transcoder_corrupt_warnings(const obscura_jpeg_transcoder *transcoder);
+uint64_t obscura_jpeg_transcoder_other_warnings(const obscura_jpeg_transcoder *transcoder);
+
 #ifdef __cplusplus
 }
 #endif
