@@ -86,7 +86,7 @@ private func isPNMSpace(_ byte: UInt8) -> Bool {
     byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
 }
 
-/// Plays a folder of stills in file-name order: JPEG files as `.mjpeg` payload frames, PGM as
+/// Plays a folder of stills in file-name order (or a single still): JPEG files as `.mjpeg` payload frames, PGM as
 /// GRAY8, PPM converted to I420 (BT.601 full range, 2x2 chroma averaging).
 ///
 /// Only one kind plays: the only kind present, or the one the spec names with `images=` when
@@ -114,6 +114,9 @@ public final class ImageFolderSource: FrameSource {
     private let layout: FrameLayout
     private var nextSequence: UInt64 = 0
     private var nextFile = 0
+    /// On the first pass, the index in `files` of the image delivered as each sequence number
+    /// (skipped images take none); capacity reserved at open, so recording allocates nothing.
+    private var fileIndexBySequence: [Int] = []
     private var deliveredThisPass = 0
     /// PPM rows are read a band at a time into this scratch (allocated once) and converted.
     private let rgbScratch: UnsafeMutableRawBufferPointer
@@ -131,27 +134,9 @@ public final class ImageFolderSource: FrameSource {
         self.name = name ?? "file:\(path)"
         self.loops = loop
 
-        let listing = try listImages(in: path)
-        let present = CameraSpec.ImageKind.allCases.filter { listing[$0]?.isEmpty == false }
-        guard !present.isEmpty else {
-            throw .empty(path: path, reason: "the folder has no .jpg, .jpeg, .pgm or .ppm files")
-        }
-        let chosen: CameraSpec.ImageKind
-        if let images {
-            guard present.contains(images) else {
-                throw .empty(path: path, reason: "the folder has no \(images.rawValue) images (it has "
-                    + present.map(\.rawValue).joined(separator: ", ") + ")")
-            }
-            chosen = images
-        } else {
-            guard present.count == 1 else {
-                throw .unsupported(path: path, reason: "the folder holds " + present.map(\.rawValue).joined(separator: ", ")
-                    + " images; choose one with ?images=" + present.map(\.rawValue).joined(separator: "|"))
-            }
-            chosen = present[0]
-        }
+        let (chosen, chosenFiles) = try Self.imagesToPlay(path: path, images: images)
         kind = chosen
-        files = listing[chosen]!.sorted().map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 }
+        files = chosenFiles
         cPaths = files.map(\.utf8CString)
 
         // Check every header; the first sets the size.
@@ -192,11 +177,64 @@ public final class ImageFolderSource: FrameSource {
         }
         rgbScratch = .allocate(byteCount: chosen == .ppm ? width * 3 * Self.rgbBandRows : 0, alignment: 64)
         pool = FramePool(count: poolSize, layout: layout)
+        fileIndexBySequence.reserveCapacity(files.count)
         mode = SourceMode(width: width, height: height, format: format, fps: fps)
         pacer = FramePacer(pacing: pacing, fps: fps)
     }
 
     deinit { rgbScratch.deallocate() }
+
+    /// The file delivered as frame `sequence` on the first pass through the folder (nil for a
+    /// sequence not delivered yet, or from a later loop): offline redaction names its outputs so.
+    public func file(forSequence sequence: UInt64) -> String? {
+        guard sequence < UInt64(fileIndexBySequence.count) else { return nil }
+        return files[fileIndexBySequence[Int(sequence)]]
+    }
+
+    /// The kind and the files to play: every image of one kind in a folder, or one still when
+    /// `path` is a single .jpg, .jpeg, .pgm or .ppm file.
+    private static func imagesToPlay(path: String, images: CameraSpec.ImageKind?) throws(CaptureError)
+        -> (CameraSpec.ImageKind, [String]) {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_mode & S_IFMT != S_IFDIR {
+            let lowered = path.lowercased()
+            let single: CameraSpec.ImageKind
+            if lowered.hasSuffix(".jpg") || lowered.hasSuffix(".jpeg") {
+                single = .jpeg
+            } else if lowered.hasSuffix(".pgm") {
+                single = .pgm
+            } else if lowered.hasSuffix(".ppm") {
+                single = .ppm
+            } else {
+                throw .unsupported(path: path, reason: "a still camera plays a .jpg, .jpeg, .pgm or .ppm file, or a folder of them")
+            }
+            if let images, images != single {
+                throw .invalidSpec(spec: path, reason: "images=\(images.rawValue) does not match the file's kind (\(single.rawValue))")
+            }
+            return (single, [path])
+        }
+        let listing = try listImages(in: path)
+        let present = CameraSpec.ImageKind.allCases.filter { listing[$0]?.isEmpty == false }
+        guard !present.isEmpty else {
+            throw .empty(path: path, reason: "the folder has no .jpg, .jpeg, .pgm or .ppm files")
+        }
+        let chosen: CameraSpec.ImageKind
+        if let images {
+            guard present.contains(images) else {
+                throw .empty(path: path, reason: "the folder has no \(images.rawValue) images (it has "
+                    + present.map(\.rawValue).joined(separator: ", ") + ")")
+            }
+            chosen = images
+        } else {
+            guard present.count == 1 else {
+                throw .unsupported(path: path, reason: "the folder holds " + present.map(\.rawValue).joined(separator: ", ")
+                    + " images; choose one with ?images=" + present.map(\.rawValue).joined(separator: "|"))
+            }
+            chosen = present[0]
+        }
+        let names = listing[chosen] ?? []
+        return (chosen, names.sorted().map { path.hasSuffix("/") ? path + $0 : path + "/" + $0 })
+    }
 
     public func nextFrame() throws(CaptureError) -> Frame? {
         var frame = try pool.waitForFrame(layout: layout, sequence: nextSequence, counters: &counters, name: name)
@@ -224,6 +262,7 @@ public final class ImageFolderSource: FrameSource {
                 continue
             }
             deliveredThisPass &+= 1
+            if counters.loops == 0 { fileIndexBySequence.append(nextFile - 1) }
             break
         }
         counters.skipped &+= pacer.waitForNextFrame()

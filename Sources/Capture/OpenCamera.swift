@@ -16,7 +16,7 @@ public enum FileCameraKind: String, Sendable, Equatable {
     case mjpeg
     /// YUV4MPEG2.
     case y4m
-    /// A folder of still images.
+    /// A folder of still images, or a single PGM or PPM still.
     case imageFolder
 
     /// Decides by what `path` is: a folder, then the extension (.mjpeg, .mjpg, .jpg, .jpeg,
@@ -33,6 +33,7 @@ public enum FileCameraKind: String, Sendable, Equatable {
             switch path[path.index(after: dot)...].lowercased() {
             case "mjpeg", "mjpg", "jpg", "jpeg": return .mjpeg
             case "y4m": return .y4m
+            case "pgm", "ppm": return .imageFolder  // one still, played by the folder camera
             default: break
             }
         }

@@ -23,6 +23,15 @@ public final class AnalysisContext {
     /// Regions the detectors did not examine in time; redaction masks them (fail closed).
     public internal(set) var unverified: [DetectionBox] = []
     public internal(set) var unverifiedFraction = 1.0
+    /// The motion foreground of the current frame (1/4 scale). Shares storage with the motion
+    /// detector: the redaction step drops it after use so the next update need not copy it.
+    public internal(set) var foreground: MotionMask?
+    /// Sequence numbers of the frame each stage last finished, so the redaction step can tell a
+    /// frame whose analysis ran in full from one a stage skipped (fail closed).
+    public internal(set) var motionSequence: UInt64?
+    public internal(set) var detectSequence: UInt64?
+    /// Set by the tracking stage to the tracker, for predicted boxes (persistence).
+    public internal(set) var tracker: Tracker?
     /// Closed counting intervals, oldest first.
     public internal(set) var intervals: [IntervalCounts] = []
     /// When the first frame of the run was captured, to report intervals as offsets.
@@ -93,6 +102,8 @@ public final class MotionStage: PipelineStage {
         for region in result.regions {
             context.motionRegions.append(region.fullFrameBox(factor: context.downscale))
         }
+        context.foreground = result.foreground
+        context.motionSequence = frame.sequence
         return frame
     }
 
@@ -134,12 +145,15 @@ public final class DetectStage: BudgetedStage {
             context.unverified.removeAll(keepingCapacity: true)
             context.unverified.append(DetectionBox(x: 0, y: 0, width: frame.width, height: frame.height))
             context.unverifiedFraction = 1
+            context.detectSequence = frame.sequence
             return frame
         }
         let plane = frame.layout.planes[0]
         let step = frame.format == .yuyv ? 2 : 1
         let result: ScheduleResult
-        let budget = FrameBudget.time(milliseconds: max(0, remainingBoardMilliseconds) / cascadeFactor)
+        // An infinite budget (offline redaction) lets every detector finish the whole frame.
+        let budget: FrameBudget = remainingBoardMilliseconds.isInfinite
+            ? .unlimited : .time(milliseconds: max(0, remainingBoardMilliseconds) / cascadeFactor)
         if step == 1 {
             let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
                                  width: frame.width, height: frame.height, stride: plane.stride)
@@ -152,6 +166,7 @@ public final class DetectStage: BudgetedStage {
         context.detections = result.detections
         context.unverified = result.unverified
         context.unverifiedFraction = result.unverifiedFraction
+        context.detectSequence = frame.sequence
         return frame
     }
 
@@ -181,6 +196,7 @@ public final class TrackStage: IntervalReportingStage {
         self.context = context
         self.tracker = tracker
         self.aggregator = aggregator
+        context.tracker = tracker
     }
 
     public func process(_ frame: consuming Frame) -> Frame? {
@@ -223,9 +239,10 @@ public enum AnalysisSetupError: Error, CustomStringConvertible {
     }
 }
 
-/// Builds the three analysis stages for a frame size.
+/// Builds the three analysis stages for a frame size, and the context they fill in for the
+/// redaction step.
 func makeAnalysisStages(settings: AnalysisSettings, width: Int, height: Int, board: BoardProfile)
-    throws(AnalysisSetupError) -> [any PipelineStage] {
+    throws(AnalysisSetupError) -> (stages: [any PipelineStage], context: AnalysisContext) {
     let context = AnalysisContext(width: width, height: height)
     let tracker = Tracker()
     var detectors: [ScheduledDetector] = []
@@ -251,9 +268,10 @@ func makeAnalysisStages(settings: AnalysisSettings, width: Int, height: Int, boa
         lines: settings.lines.map { CountingLine(name: $0.name, from: $0.from, to: $0.to) },
         zones: settings.zones.map { CountingZone(name: $0.name, polygon: $0.polygon) },
         configuration: CountingConfiguration(intervalSeconds: settings.countIntervalSeconds))
-    return [
+    let stages: [any PipelineStage] = [
         MotionStage(context: context, tracker: tracker),
         DetectStage(context: context, scheduler: scheduler, cascadeFactor: board.costFactors.cascade),
         TrackStage(context: context, tracker: tracker, aggregator: aggregator),
     ]
+    return (stages, context)
 }

@@ -25,6 +25,10 @@ public struct ObscuraConfig: Sendable, Equatable {
     public var statsIntervalSeconds: Double = 10
     /// Motion, detectors, tracking and counting.
     public var analysis = AnalysisSettings()
+    /// What is masked and how.
+    public var redaction = RedactionSettings()
+    /// Where redacted frames go; nothing is written when no output is set.
+    public var output = OutputSettings()
 
     public init() {}
 
@@ -51,7 +55,7 @@ public struct ObscuraConfig: Sendable, Equatable {
         }
         guard meaningful else { return config }
         let root = try SettingsMapping.parse(text, file: file)
-        try root.rejectUnknownKeys(["camera", "controls", "board", "boardsDir", "budgetMs", "pipeline", "logging", "stats", "analysis"])
+        try root.rejectUnknownKeys(["camera", "controls", "board", "boardsDir", "budgetMs", "pipeline", "logging", "stats", "analysis", "redaction", "output"])
         config.camera = try root.optionalString("camera")
         if let controls = try root.optionalMapping("controls") {
             config.controls = try controls.scalarPairs().map { V4L2ControlSetting(name: $0.name, value: $0.value) }
@@ -79,6 +83,12 @@ public struct ObscuraConfig: Sendable, Equatable {
         }
         if let analysis = try root.optionalMapping("analysis") {
             config.analysis = try AnalysisSettings.parse(analysis)
+        }
+        if let redaction = try root.optionalMapping("redaction") {
+            config.redaction = try RedactionSettings.parse(redaction)
+        }
+        if let output = try root.optionalMapping("output") {
+            config.output = try OutputSettings.parse(output)
         }
         return config
     }

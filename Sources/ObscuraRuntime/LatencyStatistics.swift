@@ -65,7 +65,8 @@ public struct RunReport: Sendable, Codable {
     public var camera: String
     public var mode: String
     public var board: String
-    public var budgetMs: Double
+    /// The per-frame budget; nil when analysis had no time limit (offline redaction).
+    public var budgetMs: Double?
     public var pacing: String
     public var frames: Int
     public var elapsedSeconds: Double
@@ -91,7 +92,7 @@ public struct RunReport: Sendable, Codable {
     public func table() -> String {
         var lines: [String] = []
         lines.append("camera  \(camera) (\(mode))")
-        lines.append("board   \(board), budget \(format(budgetMs)) ms per frame, \(pacing)")
+        lines.append("board   \(board), budget \(budgetMs.map { "\(format($0)) ms" } ?? "unlimited") per frame, \(pacing)")
         let rate = elapsedSeconds > 0 ? Double(frames) / elapsedSeconds : 0
         lines.append("frames  \(frames) in \(format(elapsedSeconds)) s (\(format(rate)) fps), ended: \(ended)")
         lines.append("")
@@ -112,7 +113,9 @@ public struct RunReport: Sendable, Codable {
             if rowIndex == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }
         lines.append("")
-        lines.append("budget misses (board time over \(format(budgetMs)) ms): \(budgetMisses) of \(frames)")
+        if let budgetMs {
+            lines.append("budget misses (board time over \(format(budgetMs)) ms): \(budgetMisses) of \(frames)")
+        }
         for interval in intervals {
             lines.append(interval.line)
         }

@@ -1,11 +1,14 @@
-// The runtime skeleton: pulls frames from a source, runs the stages in order, times each one
-// on the host and as the emulated board, and reports. No stage before redaction may write
-// pixels anywhere (DESIGN.md, invariant 2), so for now a run ends in statistics only.
+// The runtime: pulls frames from a source, runs the stages in order (decode, motion, detect,
+// track), redacts the frame, hands the RedactedFrame to the sinks, times each step on the host
+// and as the emulated board, and reports. The stages before redaction see raw frames and write
+// no pixels anywhere; the sinks take only RedactedFrame (DESIGN.md, invariant 2).
 
 public import Boards
 public import Capture
 public import Frames
 public import Logging
+public import Redaction
+public import Sinks
 import Synchronization
 
 /// Asks one pipeline to stop between frames, from any thread (tests, an embedding service).
@@ -33,6 +36,11 @@ public protocol PipelineStage: AnyObject {
 public final class Pipeline {
     public let source: any FrameSource
     public let stages: [any PipelineStage]
+    /// Turns each analysed frame into a RedactedFrame; every frame that survives the stages
+    /// goes through it.
+    public let redaction: RedactStep
+    /// Where redacted frames go (none: statistics only).
+    public let sinks: [any RedactedSink]
     public let board: BoardProfile
     public let budgetMs: Double
     public let pacing: Pacing
@@ -41,21 +49,29 @@ public final class Pipeline {
     let logger: Logger
     private var captureStatistics: StageStatistics
     private var stageStatistics: [StageStatistics]
+    private var redactStatistics: StageStatistics
+    private var sinkStatistics: [StageStatistics]
+    private var sinkErrors: [UInt64]
     private var totalStatistics: StageStatistics
     private var budgetMisses = 0
     private var frames = 0
     private let clock = ContinuousClock()
 
-    public init(source: any FrameSource, stages: [any PipelineStage], board: BoardProfile, budgetMs: Double,
-                pacing: Pacing, logger: Logger = ObscuraLogging.logger()) {
+    public init(source: any FrameSource, stages: [any PipelineStage], redaction: RedactStep, sinks: [any RedactedSink] = [],
+                board: BoardProfile, budgetMs: Double, pacing: Pacing, logger: Logger = ObscuraLogging.logger()) {
         self.source = source
         self.stages = stages
+        self.redaction = redaction
+        self.sinks = sinks
         self.board = board
         self.budgetMs = budgetMs
         self.pacing = pacing
         self.logger = logger
         captureStatistics = StageStatistics(name: "capture", workKind: .io)
         stageStatistics = stages.map { StageStatistics(name: $0.name, workKind: $0.workKind) }
+        redactStatistics = StageStatistics(name: "redact", workKind: .pixelKernels)
+        sinkStatistics = sinks.map { StageStatistics(name: $0.name, workKind: .jpegEncode) }
+        sinkErrors = sinks.map { _ in 0 }
         totalStatistics = StageStatistics(name: "total", workKind: .io)
     }
 
@@ -83,7 +99,19 @@ public final class Pipeline {
                 }
             }
         }
+        closeSinks()
         return report(elapsed: clock.now - start, ended: ended)
+    }
+
+    /// Flushes and closes every sink (the end of `run` does this). A failure is logged and
+    /// counted; the other sinks still close.
+    public func closeSinks() {
+        for index in sinks.indices {
+            do { try sinks[index].close() } catch {
+                sinkErrors[index] &+= 1
+                logger.error("closing an output failed", metadata: ["sink": "\(sinks[index].name)", "error": "\(error)"])
+            }
+        }
     }
 
     /// Takes one frame from the source through every stage and records its timings. Returns
@@ -115,7 +143,35 @@ public final class Pipeline {
             emulatedTotal += Double(host) * factor
             stageStart = stageEnd
         }
-        frame = nil
+        if let analysed = frame.take() {
+            let redacted = redaction.redact(analysed)
+            var stageEnd = clock.now
+            var host = nanoseconds(stageEnd - stageStart)
+            var factor = board.costFactors.factor(for: .pixelKernels)
+            redactStatistics.record(hostNanoseconds: host, factor: factor)
+            hostTotal &+= host
+            emulatedTotal += Double(host) * factor
+            stageStart = stageEnd
+            for index in sinks.indices {
+                do {
+                    try sinks[index].write(redacted)
+                } catch {
+                    // Keep running: counting goes on, and what was written stays valid.
+                    sinkErrors[index] &+= 1
+                    if sinkErrors[index] == 1 || sinkErrors[index] % 100 == 0 {
+                        logger.error("output failed", metadata: ["sink": "\(sinks[index].name)", "error": "\(error)",
+                                                                 "failures": "\(sinkErrors[index])"])
+                    }
+                }
+                stageEnd = clock.now
+                host = nanoseconds(stageEnd - stageStart)
+                factor = board.costFactors.factor(for: .jpegEncode)
+                sinkStatistics[index].record(hostNanoseconds: host, factor: factor)
+                hostTotal &+= host
+                emulatedTotal += Double(host) * factor
+                stageStart = stageEnd
+            }
+        }
         totalStatistics.record(hostNanoseconds: hostTotal, factor: hostTotal == 0 ? 1 : emulatedTotal / Double(hostTotal))
         if emulatedTotal > budgetMs * 1_000_000 { budgetMisses += 1 }
         frames += 1
@@ -124,7 +180,7 @@ public final class Pipeline {
 
     private func logInterim() {
         var metadata: Logger.Metadata = ["frames": "\(frames)", "budget_misses": "\(budgetMisses)"]
-        for statistics in [captureStatistics] + stageStatistics + [totalStatistics] where statistics.host.totalCount > 0 {
+        for statistics in [captureStatistics] + stageStatistics + [redactStatistics] + sinkStatistics + [totalStatistics] where statistics.host.totalCount > 0 {
             let summary = statistics.summary
             metadata["\(summary.stage)_p50_ms"] = "\(summary.p50Ms)"
             metadata["\(summary.stage)_p99_ms"] = "\(summary.p99Ms)"
@@ -137,6 +193,8 @@ public final class Pipeline {
         var summaries: [StageSummary] = []
         if captureStatistics.host.totalCount > 0 { summaries.append(captureStatistics.summary) }
         summaries += stageStatistics.map(\.summary)
+        if redactStatistics.host.totalCount > 0 { summaries.append(redactStatistics.summary) }
+        summaries += sinkStatistics.filter { $0.host.totalCount > 0 }.map(\.summary)
         summaries.append(totalStatistics.summary)
         var counters: [String: UInt64] = [:]
         let sourceCounters = source.counters
@@ -161,6 +219,11 @@ public final class Pipeline {
         for stage in stages {
             for (key, value) in stage.counters { counters["\(stage.name).\(key)"] = value }
         }
+        for (key, value) in redaction.counters { counters["redact.\(key)"] = value }
+        for (index, sink) in sinks.enumerated() {
+            for (key, value) in sink.counters { counters["\(sink.name).\(key)"] = value }
+            counters["\(sink.name).write_failures"] = sinkErrors[index]
+        }
         var intervals: [IntervalReport] = []
         for stage in stages {
             guard let reporting = stage as? any IntervalReportingStage else { continue }
@@ -169,7 +232,7 @@ public final class Pipeline {
             intervals += closed.map { IntervalReport($0, origin: origin) }
         }
         return RunReport(
-            camera: source.name, mode: source.mode.description, board: board.name, budgetMs: budgetMs,
+            camera: source.name, mode: source.mode.description, board: board.name, budgetMs: budgetMs.isInfinite ? nil : budgetMs,
             pacing: pacing == .freeRunning ? "free-running" : "paced at \(source.mode.fps) fps",
             frames: frames, elapsedSeconds: seconds(elapsed), budgetMisses: budgetMisses,
             stages: summaries, counters: counters, intervals: intervals, ended: ended)

@@ -5,6 +5,8 @@ public import Boards
 public import Capture
 import Foundation
 public import Logging
+public import Redaction
+public import Sinks
 
 /// What the user asked for; command-line values win over the config file's.
 public struct RunOptions: Sendable {
@@ -17,6 +19,21 @@ public struct RunOptions: Sendable {
     public var poolSize: Int?
     /// V4L2 controls as `name=value`; they override the config's controls of the same name.
     public var controls: [String] = []
+    /// Redacted MJPEG stream to write; overrides the config's `output.mjpeg`.
+    public var outputPath: String?
+    /// Folder for redacted snapshots; overrides the config's `output.snapshots.folder`.
+    public var snapshotFolder: String?
+    /// Override the config's redaction policy (its margin is kept) and method.
+    public var policy: String?
+    public var method: RedactionMethod?
+    /// No time limit on analysis (offline redaction): every detector covers the whole frame.
+    public var unlimitedBudget = false
+    /// Check the source's mode against the board's camera modes (not for offline redaction,
+    /// which emulates no board).
+    public var requireBoardMode = true
+    /// With no other output, still JPEG-encode every redacted frame (in memory, kept nowhere),
+    /// so a benchmark covers decode, analysis, redaction and encode.
+    public var measureEncode = false
 
     public init() {}
 }
@@ -28,9 +45,11 @@ public enum SessionError: Error, CustomStringConvertible {
     case camera(CaptureError)
     case modeNotOnBoard(board: String, mode: SourceMode, modes: [CameraMode])
     case analysis(AnalysisSetupError)
+    case output(SinkError)
 
     public var description: String {
         switch self {
+        case .output(let error): "output: \(error)"
         case .config(let error): "config: \(error)"
         case .board(let error): "board: \(error)"
         case .camera(let error): "camera: \(error)"
@@ -63,8 +82,11 @@ public struct Session {
 
     /// Opens everything `options` names. Pass `config` when the caller already read the config
     /// file (to set up logging), so it is not read twice.
+    /// - Parameter makeSinks: builds the outputs from the opened source instead of the config's
+    ///   `output:` block (offline redaction writes the same kind of file it reads).
     public static func open(_ options: RunOptions, config loaded: ObscuraConfig? = nil,
-                            logger: Logger = ObscuraLogging.logger()) throws(SessionError) -> Session {
+                            logger: Logger = ObscuraLogging.logger(),
+                            makeSinks: ((any FrameSource) throws(SinkError) -> [any RedactedSink])? = nil) throws(SessionError) -> Session {
         let config: ObscuraConfig
         if let loaded { config = loaded } else { config = try loadConfig(options) }
         let boardName = options.board ?? config.board ?? defaultBoard
@@ -91,37 +113,72 @@ public struct Session {
             throw .camera(error)
         }
         let mode = source.mode
-        guard let boardMode = board.mode(width: mode.width, height: mode.height, fps: mode.fps, format: mode.format) else {
+        let boardMode = board.mode(width: mode.width, height: mode.height, fps: mode.fps, format: mode.format)
+        if options.requireBoardMode && boardMode == nil {
             throw .modeNotOnBoard(board: board.name, mode: mode, modes: board.cameraModes)
         }
         // Frames arrive every 1/fps seconds; the board's mode only has to be able to deliver them.
-        let budget = options.budgetMs ?? config.budgetMs ?? max(0.1, 1000 / mode.fps - board.reserveMs)
+        let budget = options.unlimitedBudget ? Double.infinity
+            : options.budgetMs ?? config.budgetMs ?? max(0.1, 1000 / mode.fps - board.reserveMs)
         logger.info("opened", metadata: [
             "camera": "\(source.name)", "mode": "\(mode)", "board": "\(board.name)",
-            "board_mode": "\(boardMode)", "budget_ms": "\((budget * 100).rounded() / 100)",
+            "board_mode": "\(boardMode.map { "\($0)" } ?? "none (offline)")",
+            "budget_ms": "\(budget.isInfinite ? "unlimited" : "\((budget * 100).rounded() / 100)")",
         ])
+        var redactionSettings = config.redaction
+        if let name = options.policy {
+            guard let policy = RedactionSettings.policy(named: name, margin: redactionSettings.policy.margin) else {
+                throw .config(SettingsError(file: "command line", key: "policy",
+                                            reason: "'\(name)' is not a policy; expected \(RedactionSettings.policyNames.joined(separator: " or "))"))
+            }
+            redactionSettings.policy = policy
+        }
+        if let method = options.method { redactionSettings.method = method }
         let stages: [any PipelineStage]
+        let context: AnalysisContext?
         do {
-            stages = try makeStages(for: mode, poolSize: options.poolSize ?? config.poolSize, analysis: config.analysis, board: board)
+            (stages, context) = try makeStages(for: mode, poolSize: options.poolSize ?? config.poolSize, analysis: config.analysis, board: board)
         } catch {
             throw .analysis(error)
         }
-        let pipeline = Pipeline(source: source, stages: stages, board: board, budgetMs: budget,
+        let redaction = RedactStep(configuration: redactionSettings.configuration, context: context)
+        let outputs: [any RedactedSink]
+        do {
+            if let makeSinks { outputs = try makeSinks(source) } else { outputs = try makeOutputs(options: options, config: config, mode: mode) }
+        } catch {
+            throw .output(error)
+        }
+        let pipeline = Pipeline(source: source, stages: stages, redaction: redaction, sinks: outputs, board: board, budgetMs: budget,
                                 pacing: options.pacing, logger: logger)
         return Session(pipeline: pipeline, config: config, board: board, budgetMs: budget)
     }
 
-    /// The stages that exist so far, in the order DESIGN.md gives: decode compressed frames,
-    /// then motion, detection and tracking; redaction comes with its own module.
+    /// The outputs the config and the command line ask for: a redacted MJPEG stream and
+    /// snapshots. None by default: a run keeps nothing unless told to.
+    static func makeOutputs(options: RunOptions, config: ObscuraConfig, mode: SourceMode) throws(SinkError) -> [any RedactedSink] {
+        var sinks: [any RedactedSink] = []
+        let output = config.output
+        if let path = options.outputPath ?? output.mjpegPath {
+            sinks.append(try MJPEGStreamWriter(path: path, quality: output.quality))
+        }
+        if let folder = options.snapshotFolder ?? output.snapshotFolder {
+            sinks.append(try SnapshotWriter(folder: folder, intervalSeconds: output.snapshotIntervalSeconds,
+                                            quality: output.quality, keep: output.snapshotKeep))
+        }
+        if sinks.isEmpty && options.measureEncode { sinks.append(EncodeOnlySink(quality: output.quality)) }
+        return sinks
+    }
+
+    /// The stages before redaction, in the order DESIGN.md gives: decode compressed frames, then
+    /// motion, detection and tracking (unless analysis is off, when every frame is masked whole).
     static func makeStages(for mode: SourceMode, poolSize: Int, analysis: AnalysisSettings, board: BoardProfile)
-        throws(AnalysisSetupError) -> [any PipelineStage] {
+        throws(AnalysisSetupError) -> (stages: [any PipelineStage], context: AnalysisContext?) {
         var stages: [any PipelineStage] = []
         if mode.format == .mjpeg {
             stages.append(DecodeStage(width: mode.width, height: mode.height, poolSize: poolSize))
         }
-        if analysis.enabled {
-            stages += try makeAnalysisStages(settings: analysis, width: mode.width, height: mode.height, board: board)
-        }
-        return stages
+        guard analysis.enabled else { return (stages, nil) }
+        let (analysisStages, context) = try makeAnalysisStages(settings: analysis, width: mode.width, height: mode.height, board: board)
+        return (stages + analysisStages, context)
     }
 }

@@ -7,11 +7,14 @@ import ObscuraRuntime
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure per-stage latency per frame (p50, p99, max) with the camera free-running.",
+        abstract: "Measure per-stage latency per frame (p50, p99, max): decode, analysis, redaction, encode.",
         discussion: """
             Frames are processed as fast as possible, ignoring the camera's rate, and each stage is timed \
-            on this host and, scaled by the board's cost factors, as the board. Build with -c release \
-            for meaningful figures.
+            on this host and, scaled by the board's cost factors, as the board: decode, motion, detect, \
+            track, redact, and a JPEG encode of each redacted frame (in memory; nothing is written). \
+            The counters give the fraction of each frame left unverified by the detectors \
+            (detect.unverified_permille_mean) and masked (redact.masked_permille_mean). Build with \
+            -c release for meaningful figures.
 
             Examples:
               obscura bench --camera pattern:640x480@30 --frames 500
@@ -32,6 +35,7 @@ struct BenchCommand: ParsableCommand {
         Shutdown.install()
         var options = pipeline.runOptions(pacing: .freeRunning)
         if options.camera == nil { options.camera = Session.defaultCamera }
+        options.measureEncode = true
         let frames = pipeline.frames ?? 300
         if warmup > 0 {
             let warm = try orExit { () throws(SessionError) in try Session.open(options) }

@@ -11,15 +11,18 @@ struct Obscura: ParsableCommand {
         discussion: """
             Obscura captures from a camera (a V4L2 device or a virtual camera backed by a file or a \
             built-in pattern), analyses every frame within the board's per-frame time budget, and \
-            reports per-stage latency on the host and as emulated on the board.
+            redacts it (people, faces and everything that moves are masked) before anything is \
+            written, and reports per-stage latency on the host and as emulated on the board.
 
             Start with:
               obscura run --camera pattern:640x480@30 --board rpi-4b --frames 300
+              obscura run --camera file:Fixtures/vtest_640x480.mjpeg --output /tmp/redacted.mjpeg
+              obscura redact INPUT OUTPUT   # redact a recording or stills offline
               obscura cameras        # the camera specs you can pass
               obscura boards         # the boards you can emulate
             """,
         version: ObscuraVersion.current,
-        subcommands: [RunCommand.self, BenchCommand.self, DetectCommand.self, CamerasCommand.self, BoardsCommand.self, VersionCommand.self]
+        subcommands: [RunCommand.self, RedactCommand.self, BenchCommand.self, DetectCommand.self, CamerasCommand.self, BoardsCommand.self, VersionCommand.self]
     )
 }
 

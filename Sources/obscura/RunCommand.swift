@@ -4,6 +4,7 @@ import ArgumentParser
 import Capture
 import Foundation
 import ObscuraRuntime
+import Redaction
 
 /// Options shared by `run` and `bench`.
 struct PipelineOptions: ParsableArguments {
@@ -25,12 +26,24 @@ struct PipelineOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop after this many frames.", valueName: "count"))
     var frames: Int?
 
+    @Option(help: ArgumentHelp("What to mask: foreground (everything that moves, plus detections) or detections. Default: the config's, else foreground.", valueName: "policy"))
+    var policy: String?
+
+    @Option(help: ArgumentHelp("How to mask: pixelate, blur or fill. Default: the config's, else pixelate.", valueName: "method"))
+    var method: String?
+
     @Option(name: .customLong("control"), help: ArgumentHelp("Set a V4L2 camera control when the device opens, e.g. brightness=128, exposure=300, power_line_frequency=\"50 Hz\". Repeat for more. `obscura cameras` lists a device's controls.", valueName: "name=value"))
     var controls: [String] = []
 
     func validate() throws {
         if let frames, frames <= 0 { throw ValidationError("--frames must be a positive number, not \(frames).") }
         if let budgetMs, !(budgetMs > 0) { throw ValidationError("--budget-ms must be a positive number of milliseconds.") }
+        if let policy, RedactionSettings.policy(named: policy, margin: 0.3) == nil {
+            throw ValidationError("--policy must be \(RedactionSettings.policyNames.joined(separator: " or ")), not '\(policy)'.")
+        }
+        if let method, RedactionMethod(rawValue: method) == nil {
+            throw ValidationError("--method must be one of \(RedactionMethod.allCases.map(\.rawValue).joined(separator: ", ")), not '\(method)'.")
+        }
         for control in controls where !control.contains("=") || control.hasPrefix("=") {
             throw ValidationError("--control takes name=value (e.g. brightness=128), not '\(control)'.")
         }
@@ -45,6 +58,8 @@ struct PipelineOptions: ParsableArguments {
         options.budgetMs = budgetMs
         options.pacing = pacing
         options.controls = controls
+        options.policy = policy
+        options.method = method.flatMap(RedactionMethod.init(rawValue:))
         return options
     }
 }
@@ -54,17 +69,26 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run the firmware on a camera as the given board, and report per-stage latency.",
         discussion: """
-            Frames are delivered at the camera's rate, analysed within the board's per-frame budget and \
-            reported as statistics. No pixels are written anywhere until the redaction stage exists \
-            (DESIGN.md, invariant 2). Stop with Ctrl-C: the frame in hand is finished and the report printed.
+            Frames are delivered at the camera's rate, analysed within the board's per-frame budget, \
+            redacted, and written to the outputs asked for: a redacted MJPEG stream (--output) and \
+            snapshots (--snapshots). With no output nothing is kept and the run reports statistics only. \
+            Only redacted frames are ever written (DESIGN.md, invariant 2). Stop with Ctrl-C: the frame \
+            in hand is finished, the outputs are closed and the report printed.
 
             Examples:
               obscura run --camera pattern:640x480@30 --board rpi-4b --frames 300
               obscura run --camera file:Fixtures/vtest_640x480.mjpeg?fps=10 --board rpi-zero-2w
+              obscura run --config config/obscura.yaml --output /tmp/redacted.mjpeg --snapshots /tmp/snapshots
             """
     )
 
     @OptionGroup var pipeline: PipelineOptions
+
+    @Option(help: ArgumentHelp("Write the redacted frames as an MJPEG stream (with OUTPUT.index beside it). Default: the config's output.mjpeg, else none.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("Write a redacted JPEG snapshot into this folder every output.snapshots.intervalSeconds (default 10 s). Default: the config's, else none.", valueName: "folder"))
+    var snapshots: String?
 
     @Flag(name: .customLong("free-running"), help: "Ignore the camera's frame rate and process frames as fast as possible.")
     var freeRunning = false
@@ -82,7 +106,9 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let options = pipeline.runOptions(pacing: freeRunning ? .freeRunning : .nominal)
+        var options = pipeline.runOptions(pacing: freeRunning ? .freeRunning : .nominal)
+        options.outputPath = output
+        options.snapshotFolder = snapshots
         let config = try orExit { () throws(SessionError) in try Session.loadConfig(options) }
         ObscuraLogging.bootstrap(level: logLevel ?? config.logLevel)
         Shutdown.install()

@@ -20,11 +20,16 @@ struct Outcome {
 
 /// Runs obscura from the package root; `interruptAfter` sends SIGINT after that many seconds.
 /// A run still going after `timeLimit` seconds is killed and recorded as a failure.
-func obscura(_ arguments: [String], interruptAfter: Double? = nil, timeLimit: Double = 120) throws -> Outcome {
+/// `environment` entries are added to (or replace) this process's environment.
+func obscura(_ arguments: [String], interruptAfter: Double? = nil, timeLimit: Double = 120,
+             environment: [String: String] = [:]) throws -> Outcome {
     #expect(FileManager.default.isExecutableFile(atPath: obscuraPath), "build obscura first: \(obscuraPath)")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: obscuraPath)
     process.arguments = arguments
+    if !environment.isEmpty {
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    }
     process.currentDirectoryURL = URL(fileURLWithPath: packageRoot)
     let output = Pipe(), errors = Pipe()
     process.standardOutput = output
@@ -51,7 +56,7 @@ func obscura(_ arguments: [String], interruptAfter: Double? = nil, timeLimit: Do
 @Test func helpListsEverySubcommand() throws {
     let result = try obscura(["--help"])
     #expect(result.status == 0)
-    for command in ["run", "bench", "cameras", "boards", "version"] {
+    for command in ["run", "redact", "bench", "cameras", "boards", "version"] {
         #expect(result.output.contains("  \(command) "), "help lacks \(command)")
     }
     let runHelp = try obscura(["run", "--help"])
@@ -80,7 +85,7 @@ func obscura(_ arguments: [String], interruptAfter: Double? = nil, timeLimit: Do
     #expect(result.status == 0, "\(result.errors)")
     let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
     let stages = (object?["stages"] as? [[String: Any]])?.compactMap { $0["stage"] as? String }
-    #expect(stages == ["capture", "motion", "detect", "track", "total"])
+    #expect(stages == ["capture", "motion", "detect", "track", "redact", "encode", "total"])
     #expect(object?["frames"] as? Int == 20)
     let first = (object?["stages"] as? [[String: Any]])?.first
     #expect(first?["p50Ms"] is Double && first?["p99Ms"] is Double && first?["maxMs"] is Double)

@@ -18,6 +18,37 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     #expect(config.analysis.zones.first?.polygon.count == 4)
 }
 
+@Test func redactionAndOutputBlocksParse() throws {
+    let config = try ObscuraConfig.parse("""
+        redaction:
+          policy: detections
+          margin: 0.5
+          method: blur
+          persistenceFrames: 8
+          privacyZones:
+            - { name: window, polygon: [[10, 10], [100, 10], [100, 60]] }
+        output:
+          mjpeg: /var/lib/obscura/redacted.mjpeg
+          quality: 70
+          snapshots: { folder: /var/lib/obscura/snapshots, intervalSeconds: 30, keep: 12 }
+        """, file: "c.yaml")
+    #expect(config.redaction.policy == .detections(margin: 0.5))
+    #expect(config.redaction.method == .blur)
+    #expect(config.redaction.persistenceFrames == 8)
+    #expect(config.redaction.privacyZones.first?.name == "window")
+    #expect(config.redaction.privacyZones.first?.polygon.count == 3)
+    #expect(config.output.mjpegPath == "/var/lib/obscura/redacted.mjpeg")
+    #expect(config.output.quality == 70)
+    #expect(config.output.snapshotFolder == "/var/lib/obscura/snapshots")
+    #expect(config.output.snapshotIntervalSeconds == 30)
+    #expect(config.output.snapshotKeep == 12)
+    // The defaults: foreground with a 30% margin, pixelate, and no output at all.
+    let empty = ObscuraConfig()
+    #expect(empty.redaction.policy == .foreground(margin: 0.3))
+    #expect(empty.redaction.method == .pixelate)
+    #expect(empty.output.mjpegPath == nil && empty.output.snapshotFolder == nil)
+}
+
 @Test func cameraControlsKeepTheirOrderAndValues() throws {
     let config = try ObscuraConfig.parse("controls:\n  brightness: 128\n  power_line_frequency: \"50 Hz\"\n", file: "c.yaml")
     #expect(config.controls.map(\.name) == ["brightness", "power_line_frequency"])
@@ -43,6 +74,12 @@ let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().de
     ("controls:\n  brightness: [1, 2]", "controls.brightness", 2, "expected a single value"),
     ("camera: [unclosed", "", 2, "not valid YAML"),  // libyaml notices at the end of input, line 2
     ("- just\n- a list", "", 1, "expected a mapping"),
+    ("redaction:\n  policy: nobody", "redaction.policy", 2, "not a policy"),
+    ("redaction:\n  method: smudge", "redaction.method", 2, "not a method"),
+    ("redaction:\n  margin: -1", "redaction.margin", 2, "out of range"),
+    ("redaction:\n  privacyZones:\n    - { name: door, polygon: [[0, 0], [5, 5]] }", "redaction.privacyZones[0].polygon", 3, "at least 3 points"),
+    ("output:\n  quality: 0", "output.quality", 2, "out of range"),
+    ("output:\n  snapshots:\n    intervalSeconds: 5", "output.snapshots.folder", 3, "missing"),
 ])
 func mistakesNameFileLineAndKey(text: String, key: String, line: Int, reason: String) {
     #expect {

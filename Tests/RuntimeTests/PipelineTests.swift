@@ -31,7 +31,7 @@ func options(camera: String, board: String = "rpi-4b", pacing: Pacing = .freeRun
     let report = try session.pipeline.run(frameLimit: 20)
     #expect(report.frames == 20)
     #expect(report.ended == "frame limit")
-    #expect(report.stages.map(\.stage) == ["capture", "motion", "detect", "track", "total"])
+    #expect(report.stages.map(\.stage) == ["capture", "motion", "detect", "track", "redact", "total"])
     let analysis = try #require(report.stages.first { $0.stage == "motion" })
     #expect(analysis.frames == 20)
     #expect(analysis.p50Ms > 0 && analysis.p50Ms <= analysis.p99Ms && analysis.p99Ms <= analysis.maxMs)
@@ -39,14 +39,14 @@ func options(camera: String, board: String = "rpi-4b", pacing: Pacing = .freeRun
     // within the histograms' 3-digit precision.
     #expect(abs(analysis.emulatedP50Ms / analysis.p50Ms - 4.4) < 0.1)
     #expect(report.counters["source.delivered"] == 20)
-    #expect(abs(report.budgetMs - (1000.0 / 30 - 7)) < 1e-9)
+    #expect(abs((report.budgetMs ?? 0) - (1000.0 / 30 - 7)) < 1e-9)
 }
 
 @Test func mjpegFootageIsDecodedThenAnalysed() throws {
     let path = try fixture("vtest_640x480.mjpeg")
     let session = try Session.open(options(camera: "file:\(path)?loop=false"))
     let report = try session.pipeline.run(frameLimit: 40)
-    #expect(report.stages.map(\.stage) == ["capture", "decode", "motion", "detect", "track", "total"])
+    #expect(report.stages.map(\.stage) == ["capture", "decode", "motion", "detect", "track", "redact", "total"])
     #expect(report.counters["decode.decoded"] == 40)
     #expect(report.counters["motion.frames"] == 40)
     #expect(report.counters["detect.frames"] == 40)
@@ -55,7 +55,7 @@ func options(camera: String, board: String = "rpi-4b", pacing: Pacing = .freeRun
     let json = report.json()
     let decoded = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
     #expect(decoded?["frames"] as? Int == 40)
-    #expect((decoded?["stages"] as? [[String: Any]])?.count == 6)
+    #expect((decoded?["stages"] as? [[String: Any]])?.count == 7)
 }
 
 /// Frames whose JPEG data is damaged but whose markers are intact reach the decoder, which must

@@ -1,0 +1,73 @@
+// The redaction step: the last thing that happens to a frame. It gathers what the analysis
+// stages learned about this very frame (detections, unverified regions, the motion foreground,
+// the tracker's predictions) into a RedactionInput and hands frame and input to the Redactor,
+// which returns the RedactedFrame the sinks take.
+//
+// Fail closed (DESIGN.md, invariant 3): when analysis is switched off, or a stage did not finish
+// this frame (its sequence number is not the frame's), the input says "analysis failed" and the
+// whole frame is masked.
+
+public import Analysis
+public import Frames
+public import Redaction
+
+/// Turns an analysed Frame into a RedactedFrame. One per pipeline; not thread-safe.
+public final class RedactStep {
+    public let redactor: Redactor
+    /// The analysis stages' shared context; nil when analysis is off (every frame is masked whole).
+    let context: AnalysisContext?
+    private var input = RedactionInput()
+    private var predicted: [PredictedBox] = []
+    /// Frames masked whole because their analysis was missing or incomplete.
+    public private(set) var analysisMissing: UInt64 = 0
+
+    init(configuration: RedactionConfiguration, context: AnalysisContext?) {
+        redactor = Redactor(configuration: configuration)
+        self.context = context
+        input.detections.reserveCapacity(32)
+        input.unverified.reserveCapacity(32)
+        input.predicted.reserveCapacity(32)
+    }
+
+    public func redact(_ frame: consuming Frame) -> RedactedFrame {
+        input.detections.removeAll(keepingCapacity: true)
+        input.unverified.removeAll(keepingCapacity: true)
+        input.predicted.removeAll(keepingCapacity: true)
+        input.foreground = nil
+        input.analysisFailed = true
+        if let context, context.motionSequence == frame.sequence, context.detectSequence == frame.sequence {
+            input.analysisFailed = false
+            for detection in context.detections {
+                input.detections.append(Observation(box: detection.box, objectClass: detection.objectClass))
+            }
+            input.unverified.append(contentsOf: context.unverified)
+            if let motion = context.foreground {
+                input.foreground = ForegroundMask(width: motion.width, height: motion.height, pixels: motion.pixels,
+                                                  scale: context.downscale)
+            }
+            if let tracker = context.tracker {
+                // The tracker has already taken this frame: 0 frames ahead is where each track is now,
+                // extrapolated for those not seen in it.
+                tracker.predictedBoxes(framesAhead: 0, into: &predicted)
+                for box in predicted { input.predicted.append(box.box) }
+            }
+        }
+        if input.analysisFailed { analysisMissing &+= 1 }
+        let redacted = redactor.redact(frame, analysis: input)
+        // Let go of the motion detector's mask so its next update writes in place.
+        input.foreground = nil
+        context?.foreground = nil
+        return redacted
+    }
+
+    public var counters: [String: UInt64] {
+        let counters = redactor.counters
+        return [
+            "frames": counters.frames,
+            "boxes_masked": counters.boxesMasked,
+            "whole_frame_masks": counters.fullFrameMasks,
+            "analysis_missing": analysisMissing,
+            "masked_permille_mean": UInt64((counters.maskedFraction * 1000).rounded()),
+        ]
+    }
+}
