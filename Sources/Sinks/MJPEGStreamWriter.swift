@@ -73,8 +73,9 @@ public final class MJPEGStreamWriter: RedactedSink {
     /// The first line of every index file.
     public static let indexHeader = "obscura-mjpeg-index 1"
 
-    private let stream: AppendOnlyFile
-    private let index: AppendOnlyFile
+    // Internal (not private) so tests can script write failures on them.
+    let stream: AppendOnlyFile
+    let index: AppendOnlyFile
     private let encoder = JPEGEncoder()
     private let converter = PlanarConverter()
     private let output = ScratchBuffer()

@@ -43,20 +43,31 @@ func openForWriting(_ path: String, truncate: Bool, exclusive: Bool = false) thr
     } while descriptor < 0 && errno == EINTR
     guard descriptor >= 0 else { throw .system("open", path: path, errno: errno) }
     var info = stat()
+    guard fstat(descriptor, &info) == 0 else { return descriptor }
+    let kind = info.st_mode & S_IFMT
     // Only regular files: a sink pointed at a device (a pipe, /dev/null) must not chmod it.
-    if fstat(descriptor, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_mode & 0o777 != sinkFileMode {
+    if kind == S_IFREG, info.st_mode & 0o777 != sinkFileMode {
         _ = fchmod(descriptor, sinkFileMode)
+    }
+    // A pipe (`mkfifo`, feeding ffmpeg) whose reader goes away would raise SIGPIPE on the next
+    // write and kill the firmware; ignored, the write fails with EPIPE, which is reported like
+    // any other write error. Linux has no per-descriptor way to do this for write(2), so it is
+    // process-wide, and only when a sink actually writes to a pipe or socket.
+    if kind == S_IFIFO || kind == S_IFSOCK {
+        _ = signal(SIGPIPE, SIG_IGN)
     }
     return descriptor
 }
 
 /// Writes all of `bytes` with write(2), retrying EINTR and short writes.
 /// - Returns: `nil` on success, else the errno and how many bytes did get written.
-func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> (errno: Int32, written: Int)? {
+/// `call` is write(2) unless a test scripts failures.
+func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer,
+              using call: (Int32, UnsafeRawPointer, Int) -> Int = systemWrite) -> (errno: Int32, written: Int)? {
     guard let base = bytes.baseAddress else { return nil }
     var done = 0
     while done < bytes.count {
-        let result = write(descriptor, base + done, bytes.count - done)
+        let result = call(descriptor, base + done, bytes.count - done)
         if result < 0 {
             let code = errno
             if code == EINTR { continue }
@@ -67,6 +78,10 @@ func writeAll(_ descriptor: Int32, _ bytes: UnsafeRawBufferPointer) -> (errno: I
         done += result
     }
     return nil
+}
+
+func systemWrite(_ descriptor: Int32, _ base: UnsafeRawPointer, _ count: Int) -> Int {
+    write(descriptor, base, count)
 }
 
 func closeDescriptor(_ descriptor: Int32) -> Int32? {
@@ -146,6 +161,9 @@ final class AppendOnlyFile {
     /// Bytes of whole records in the file: where the next record starts.
     private(set) var length: Int64 = 0
     private var descriptor: Int32
+    /// The write(2) call; tests replace it to script short writes and errors that a real disk
+    /// gives only when full.
+    var writeCall: (Int32, UnsafeRawPointer, Int) -> Int = systemWrite
 
     init(path: String) throws(SinkError) {
         self.path = path
@@ -161,7 +179,7 @@ final class AppendOnlyFile {
     /// Appends one record, whole or not at all.
     func append(_ bytes: UnsafeRawBufferPointer) throws(SinkError) {
         guard descriptor >= 0 else { throw SinkError(path: path, reason: "the file is closed") }
-        guard let failure = writeAll(descriptor, bytes) else {
+        guard let failure = writeAll(descriptor, bytes, using: writeCall) else {
             length += Int64(bytes.count)
             return
         }

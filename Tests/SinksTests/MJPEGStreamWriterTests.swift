@@ -238,3 +238,25 @@ import Glibc
         }
     }
 }
+
+@Suite struct PipeOutputTests {
+    @Test func aPipeWhoseReaderLeftIsAnErrorNotADeadProcess() throws {
+        let folder = try SinkTemporaryFolder()
+        let path = folder.file("pipe.mjpeg")
+        #expect(mkfifo(path, 0o600) == 0)
+        // A reader must be there for the writer's open to return.
+        let reader = open(path, O_RDONLY | O_NONBLOCK)
+        #expect(reader >= 0)
+        let writer = try MJPEGStreamWriter(path: path)
+        close(reader)
+        let pool = testPool(width: 32, height: 32)
+        do {
+            try writer.write(redactedPattern(pool, format: .i420, width: 32, height: 32, index: 0))
+            Issue.record("a write to a pipe without a reader succeeded")
+        } catch {
+            #expect(error.reason.contains("errno \(EPIPE)"), "\(error)")
+        }
+        #expect(writer.statistics.errors == 1)
+        #expect(try MJPEGStreamWriter.readIndex(path: path + ".index").isEmpty)
+    }
+}
