@@ -119,6 +119,10 @@ public final class MJPEGStreamWriter: RedactedSink {
 
     private func writeFrame(_ frame: borrowing RedactedFrame) throws(SinkError) {
         guard !isClosed else { throw SinkError(path: path, reason: "the stream is closed") }
+        if frame.format == .mjpeg && frame.payload.isEmpty {
+            statistics.droppedFrames &+= 1
+            return
+        }
         if let size, size.width != frame.width || size.height != frame.height {
             throw SinkError(path: path, reason: "frame \(frame.sequence) is \(frame.width)x\(frame.height) but the stream "
                 + "is \(size.width)x\(size.height); start a new stream for a new size")
@@ -126,10 +130,6 @@ public final class MJPEGStreamWriter: RedactedSink {
         let jpeg: UnsafeRawBufferPointer
         if frame.format == .mjpeg {
             let payload = frame.payload
-            guard !payload.isEmpty else {
-                statistics.droppedFrames &+= 1
-                return
-            }
             guard payload.count >= 4, payload[0] == 0xFF, payload[1] == 0xD8 else {
                 throw SinkError(path: path, reason: "frame \(frame.sequence)'s compressed payload does not start with a JPEG SOI marker")
             }

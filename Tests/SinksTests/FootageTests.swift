@@ -94,4 +94,24 @@ import Testing
         }
         #expect(read == 6)
     }
+
+    @Test func aRedactedFolderKeepsTheInputNames() throws {
+        // `obscura redact` over a folder: every still in, the same names out.
+        let source = try ImageFolderSource(path: try sinkFixture("stills"), images: .ppm, pacing: .freeRunning)
+        let names = source.files.map { URL(fileURLWithPath: $0).lastPathComponent }
+        let folder = try SinkTemporaryFolder()
+        let writer = try ImageFolderWriter(folder: folder.file("redacted"), extension: "jpg", naming: .names(names))
+        let redactor = boxRedactor()
+        let box = maskedBox(width: source.mode.width, height: source.mode.height)
+        while let frame = try source.nextFrame() {
+            try writer.write(redactor.redact(frame, analysis: RedactionInput(unverified: [box])))
+        }
+        let written = try FileManager.default.contentsOfDirectory(atPath: writer.folder).sorted()
+        #expect(written == names.map { $0.replacingOccurrences(of: ".ppm", with: ".jpg") })
+        #expect(written.count == 10)
+        let decoded = try decodeJPEG(try fileBytes(writer.folder + "/" + written[0]))
+        #expect(decoded.width == source.mode.width && decoded.height == source.mode.height)
+        let centre = decoded.planes[0][(box.y + box.height / 2) * source.mode.width + box.x + box.width / 2]
+        #expect(abs(Int(centre) - 128) <= 2)
+    }
 }
