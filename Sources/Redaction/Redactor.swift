@@ -1,8 +1,10 @@
 // The redaction stage: one Redactor per camera turns a Frame and what the analysis found in it
 // into a RedactedFrame. It builds one full-frame luma mask per frame (boxes, privacy zones,
 // the scaled-up motion foreground), derives the chroma mask from it, and applies the method
-// region by region, so pixels outside every mask are never written.
+// region by region, so pixels outside every mask are never written. MJPEG frames take the
+// coefficient-domain path instead (CompressedRedaction.swift), from the same mask.
 public import Analysis
+internal import Codec
 public import Frames
 
 /// Running totals since the redactor was made.
@@ -14,6 +16,12 @@ public struct RedactionCounters: Sendable, Equatable {
     public var fullFrameMasks: UInt64 = 0
     /// Sum over frames of the fraction of pixels masked.
     public var maskedFractionSum: Double = 0
+    /// MJPEG frames redacted in the coefficient domain (`redactCompressed`) and written out.
+    public var compressedFrames: UInt64 = 0
+    /// MJPEG frames dropped whole (payload zeroed) because they could not be redacted: a JPEG
+    /// error (corrupt or truncated input, output buffer too small), or no free output buffer.
+    /// Each is also counted in `fullFrameMasks`.
+    public var compressedDropped: UInt64 = 0
 
     /// Mean fraction of each frame's pixels that was masked.
     public var maskedFraction: Double { frames == 0 ? 0 : maskedFractionSum / Double(frames) }
@@ -24,7 +32,7 @@ public struct RedactionCounters: Sendable, Equatable {
 /// stages.
 public final class Redactor {
     public let configuration: RedactionConfiguration
-    public private(set) var counters = RedactionCounters()
+    public internal(set) var counters = RedactionCounters()
 
     /// At most this many pixelation cells across a box's longer side (a face is about 8 cells).
     public static let pixelateCellsAcross = 8
@@ -34,7 +42,7 @@ public final class Redactor {
     public static let blurQuantisationStep = 8
 
     /// A box kept masked after its detection: where it is now and frames since it was seen.
-    private struct PersistentBox {
+    struct PersistentBox {
         var box: DetectionBox
         var framesSinceSeen: Int
     }
@@ -42,15 +50,21 @@ public final class Redactor {
     private var persistent: [PersistentBox] = []
     /// This frame's masked regions with their cell size or blur radius; until the next frame
     /// they also say which parts of `lumaMask` to clear.
-    private var regions: [(rectangle: PixelRectangle, size: Int)] = []
+    var regions: [(rectangle: PixelRectangle, size: Int)] = []
     private var crossings: [Double] = []
-    private var lumaMask = Buffer()
+    var lumaMask = Buffer()
     private var chromaMask = Buffer()
     private var coarseMask = Buffer()
     private var coarseScratch = Buffer()
     private var blurScratch = Buffer()
     private var maskWidth = 0
     private var maskHeight = 0
+    // The coefficient-domain path (CompressedRedaction.swift): the libjpeg transcoder, made on
+    // the first MJPEG frame; one byte per MCU of the frame; the output layouts of recent sizes
+    // (a FrameLayout holds an array, so making one per frame would allocate).
+    var coefficientEditor: JPEGCoefficientEditor?
+    var mcuMask = Buffer()
+    var outputLayouts: [FrameLayout] = []
 
     public init(configuration: RedactionConfiguration = RedactionConfiguration()) {
         self.configuration = configuration
@@ -63,16 +77,15 @@ public final class Redactor {
 
     /// Redacts one frame. The frame's buffer is modified in place and handed to the result.
     ///
-    /// Fails closed: when `analysis.analysisFailed` is set, or the frame is compressed (the
-    /// coefficient-domain path does not exist yet), nothing of the image survives.
+    /// Fails closed: when `analysis.analysisFailed` is set, or the frame is compressed (use
+    /// `redactCompressed` for MJPEG), nothing of the image survives.
     public func redact(_ frame: consuming Frame, analysis: RedactionInput) -> RedactedFrame {
         counters.frames &+= 1
         guard frame.format.isRaw else {
-            // No pixel access to a JPEG payload here: drop its bytes rather than pass it on.
-            frame.payloadSize = 0
-            counters.fullFrameMasks &+= 1
-            counters.maskedFractionSum += 1
-            return RedactedFrame(frame: frame, maskedFraction: 1, wholeFrameMasked: true)
+            // No pixel access to a JPEG payload here (`redactCompressed` has one): drop its
+            // bytes rather than pass them on.
+            ageAndPersist(analysis)
+            return dropCompressed(frame)
         }
         if analysis.analysisFailed {
             for index in 0..<frame.format.planeCount {
@@ -89,6 +102,32 @@ public final class Redactor {
         }
 
         let width = frame.width, height = frame.height
+        let masked = buildMask(width: width, height: height, analysis: analysis)
+        apply(to: frame, masked: masked)
+
+        let fraction = width * height == 0 ? 0 : Double(countMasked(lumaMask.base, stride: width, region: masked)) / Double(width * height)
+        counters.maskedFractionSum += fraction
+        return RedactedFrame(frame: frame, maskedFraction: fraction, wholeFrameMasked: false)
+    }
+
+    /// Fails closed on a compressed frame that cannot be redacted: its payload bytes are zeroed
+    /// (so not even `RedactedFrame.bytes` holds them) and dropped; counted as a full-frame mask.
+    func dropCompressed(_ frame: consuming Frame) -> RedactedFrame {
+        let bytes = frame.planeBytes(0)
+        let count = min(max(frame.payloadSize, 0), bytes.count)
+        if count > 0 { UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count]).initializeMemory(as: UInt8.self, repeating: 0) }
+        frame.payloadSize = 0
+        counters.fullFrameMasks &+= 1
+        counters.maskedFractionSum += 1
+        return RedactedFrame(frame: frame, maskedFraction: 1, wholeFrameMasked: true)
+    }
+
+    // MARK: - Building the mask
+
+    /// Builds this frame's luma mask (`lumaMask`, `width` bytes a row) and `regions` from the
+    /// analysis, ages the persistent boxes, and returns the bounding rectangle of every region.
+    /// Shared by the pixel path and the coefficient path, so both mask the same pixels.
+    func buildMask(width: Int, height: Int, analysis: RedactionInput) -> PixelRectangle {
         prepareMasks(width: width, height: height)
         let margin = configuration.policy.margin
         let maskBase = lumaMask.base
@@ -120,18 +159,14 @@ public final class Redactor {
 
         var masked = PixelRectangle(left: 0, top: 0, right: 0, bottom: 0)
         for region in regions { masked = masked.union(region.rectangle) }
-        apply(to: frame, masked: masked)
-
-        let fraction = width * height == 0 ? 0 : Double(countMasked(maskBase, stride: width, region: masked)) / Double(width * height)
-        counters.maskedFractionSum += fraction
-        return RedactedFrame(frame: frame, maskedFraction: fraction, wholeFrameMasked: false)
+        return masked
     }
 
     // MARK: - Persistence
 
     /// Ages the kept boxes, moves each onto the predicted box it overlaps most, drops those not
     /// seen for more than `persistenceFrames`, and starts (or restarts) one per detection.
-    private func ageAndPersist(_ analysis: RedactionInput) {
+    func ageAndPersist(_ analysis: RedactionInput) {
         var kept = 0
         for index in persistent.indices {
             var entry = persistent[index]
@@ -161,8 +196,6 @@ public final class Redactor {
             persistent.append(PersistentBox(box: detection.box, framesSinceSeen: 0))
         }
     }
-
-    // MARK: - Building the mask
 
     /// The box grown by `margin` of its width and height, half on each side, rounded outwards.
     func grown(_ box: DetectionBox, margin: Double) -> DetectionBox {
@@ -311,7 +344,7 @@ public final class Redactor {
 
 /// A growable block of bytes owned by the redactor, reused from frame to frame so that the
 /// steady state allocates nothing.
-private struct Buffer: ~Copyable {
+struct Buffer: ~Copyable {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
 

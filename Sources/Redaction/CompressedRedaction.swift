@@ -1,0 +1,174 @@
+// The coefficient-domain path of the redaction stage: an MJPEG frame is redacted by editing its
+// quantised DCT blocks (Codec's JPEGCoefficientEditor) instead of decoding, masking and
+// re-encoding it. The mask comes from the same code as the pixel path (`buildMask`), reduced to
+// whole MCUs, rounding outward: an MCU with any masked pixel is masked.
+//
+// Cells: pixelation works on whole blocks, so a region's cell is its pixel-path cell
+// (`pixelateCellsAcross` = 8 cells across a box's longer side) rounded up to whole MCUs, at
+// least one MCU (16x16 at 4:2:0). A box therefore never gets more than 8 cells across (a 64-pixel
+// face gets 4 cells of 16, a 200-pixel one 6 of 32), and a small box gets coarser cells than the
+// pixel path would give it: never finer. Blur has no DCT-domain form; `canRedactCompressed` says
+// so, and a caller that sends a frame here anyway gets fill, which masks more.
+public import Codec
+public import Frames
+
+extension Redactor {
+    /// Whether this redactor's method can run in the coefficient domain (fill and pixelate can;
+    /// blur cannot). When false, decode MJPEG frames and use `redact`.
+    public var canRedactCompressed: Bool { configuration.method != .blur }
+
+    /// The layout of the frames `redactCompressed` writes for `width` x `height` MJPEG of this
+    /// subsampling: size an output `FramePool` with it (`FramePool(count:layout:)`), one buffer
+    /// per redacted frame that may be in flight at once (sinks hold them until written).
+    public static func compressedOutputLayout(width: Int, height: Int, subsampling: JPEGSubsampling) -> FrameLayout {
+        FrameLayout(format: .mjpeg, width: width, height: height,
+                    payloadCapacity: JPEGCoefficientEditor.maximumOutputSize(width: width, height: height, subsampling: subsampling))
+    }
+
+    /// Counters of the JPEG transcoder behind `redactCompressed`: images written
+    /// (`decoded`) and JPEG failures by kind.
+    public var compressedJPEGCounters: JPEGDecoderCounters { coefficientEditor?.counters ?? JPEGDecoderCounters() }
+
+    /// Redacts an MJPEG frame in the DCT domain, without decoding it, and writes the result into
+    /// a frame from `outputPool` (see `compressedOutputLayout`); the input frame's buffer goes
+    /// back to its pool when this returns.
+    ///
+    /// `analysis` is what the analysis stages found on a decoded copy of this frame (same size).
+    /// Masked MCUs are filled (DC 0, no AC: the pixel path's 128) or pixelated (cells of whole
+    /// blocks holding their blocks' mean DC); every other block keeps its coefficients exactly,
+    /// so it decodes to the same pixels as the input. Analysis failed: every block is filled.
+    ///
+    /// Fails closed: a JPEG error (corrupt or truncated input, output too small) or no free
+    /// buffer in `outputPool` drops the frame (its payload zeroed, `wholeFrameMasked`), counted
+    /// in `counters.compressedDropped` (and the JPEG error in `compressedJPEGCounters`). A raw
+    /// frame given here takes the pixel path (`redact`).
+    public func redactCompressed(_ frame: consuming Frame, analysis: RedactionInput, outputPool: FramePool) -> RedactedFrame {
+        guard frame.format == .mjpeg else { return redact(frame, analysis: analysis) }
+        counters.frames &+= 1
+        let editor: JPEGCoefficientEditor
+        if let existing = coefficientEditor {
+            editor = existing
+        } else {
+            editor = JPEGCoefficientEditor()
+            coefficientEditor = editor
+        }
+
+        let geometry: JPEGBlockGeometry
+        do {
+            geometry = try editor.read(frame.payload)
+        } catch {
+            ageAndPersist(analysis)
+            counters.compressedDropped &+= 1
+            return dropCompressed(frame)
+        }
+        // Payload capacity in whole 32-byte units, so that the layout's byteCount fits a buffer.
+        let capacity = outputPool.bufferCapacity / FrameLayout.defaultAlignment * FrameLayout.defaultAlignment
+        let layout = outputLayout(width: geometry.width, height: geometry.height, capacity: capacity)
+        guard var output = outputPool.makeFrame(layout: layout, sequence: frame.sequence, captureTime: frame.captureTime) else {
+            editor.abort()
+            ageAndPersist(analysis)
+            counters.compressedDropped &+= 1
+            return dropCompressed(frame)
+        }
+
+        let fraction: Double
+        if analysis.analysisFailed {
+            ageAndPersist(analysis)
+            editor.fillAll()
+            fraction = 1
+        } else {
+            let masked = buildMask(width: geometry.width, height: geometry.height, analysis: analysis)
+            fraction = editMasked(editor, geometry: geometry, masked: masked)
+        }
+
+        do {
+            output.payloadSize = try editor.write(into: output.planeBytes(0))
+        } catch {
+            counters.compressedDropped &+= 1
+            return dropCompressed(frame)
+        }
+        _ = consume frame
+        counters.compressedFrames &+= 1
+        if analysis.analysisFailed { counters.fullFrameMasks &+= 1 }
+        counters.maskedFractionSum += fraction
+        return RedactedFrame(frame: output, maskedFraction: fraction, wholeFrameMasked: analysis.analysisFailed)
+    }
+
+    /// Reduces the luma mask to MCUs, applies the method, and returns the fraction of the
+    /// frame's pixels inside masked MCUs.
+    private func editMasked(_ editor: JPEGCoefficientEditor, geometry: JPEGBlockGeometry, masked: PixelRectangle) -> Double {
+        let width = geometry.width, height = geometry.height
+        let columns = geometry.mcuColumns, rows = geometry.mcuRows
+        let mcuWidth = geometry.mcuWidth, mcuHeight = geometry.mcuHeight
+        guard !masked.isEmpty, columns > 0, rows > 0 else { return 0 }
+        mcuMask.reserve(columns * rows)
+        let mcus = mcuMask.base.assumingMemoryBound(to: UInt8.self)
+        mcus.update(repeating: 0, count: columns * rows)
+        let pixels = lumaMask.base.assumingMemoryBound(to: UInt8.self)
+
+        var maskedPixels = 0
+        for region in regions {
+            let area = mcuArea(region.rectangle, geometry)
+            for row in area.top..<area.bottom {
+                let top = row * mcuHeight, bottom = min(top + mcuHeight, height)
+                for column in area.left..<area.right where mcus[row * columns + column] == 0 {
+                    let left = column * mcuWidth, right = min(left + mcuWidth, width)
+                    if anyMasked(pixels, stride: width, left: left, right: right, top: top, bottom: bottom) {
+                        mcus[row * columns + column] = 1
+                        maskedPixels &+= (right - left) * (bottom - top)
+                    }
+                }
+            }
+        }
+
+        switch configuration.method {
+        case .pixelate:
+            for region in regions {
+                // The region's pixel-path cell, rounded up to whole MCUs (at least one).
+                let cell = (max(region.size, 1) + mcuWidth - 1) / mcuWidth * mcuWidth
+                editor.apply(.pixelate(cellSize: cell), region: mcuArea(region.rectangle, geometry),
+                             mcuMask: mcuMask.base, maskStride: columns)
+            }
+        case .fill, .blur:
+            editor.apply(.fill, region: mcuArea(masked, geometry), mcuMask: mcuMask.base, maskStride: columns)
+        }
+        return width * height == 0 ? 0 : Double(maskedPixels) / Double(width * height)
+    }
+
+    /// The MCUs a pixel rectangle touches (rounded outward), clamped to the frame's MCUs.
+    private func mcuArea(_ rectangle: PixelRectangle, _ geometry: JPEGBlockGeometry) -> PixelRectangle {
+        PixelRectangle(left: rectangle.left / geometry.mcuWidth, top: rectangle.top / geometry.mcuHeight,
+                       right: (rectangle.right + geometry.mcuWidth - 1) / geometry.mcuWidth,
+                       bottom: (rectangle.bottom + geometry.mcuHeight - 1) / geometry.mcuHeight)
+            .clamped(width: geometry.mcuColumns, height: geometry.mcuRows)
+    }
+
+    /// An `.mjpeg` layout of this size and payload capacity, from the recent ones when possible.
+    private func outputLayout(width: Int, height: Int, capacity: Int) -> FrameLayout {
+        for layout in outputLayouts where layout.width == width && layout.height == height && layout.planes[0].stride == capacity {
+            return layout
+        }
+        let layout = FrameLayout(format: .mjpeg, width: width, height: height, payloadCapacity: capacity)
+        if outputLayouts.count >= 4 { outputLayouts.removeFirst() }
+        outputLayouts.append(layout)
+        return layout
+    }
+}
+
+/// Whether any mask byte in the rectangle is set; stops at the first.
+private func anyMasked(_ mask: UnsafePointer<UInt8>, stride: Int, left: Int, right: Int, top: Int, bottom: Int) -> Bool {
+    for row in top..<bottom {
+        let line = mask + row * stride
+        var column = left
+        // Eight bytes at a time (unaligned loads), then the tail.
+        while column + 8 <= right {
+            if UnsafeRawPointer(line + column).loadUnaligned(as: UInt64.self) != 0 { return true }
+            column &+= 8
+        }
+        while column < right {
+            if line[column] != 0 { return true }
+            column &+= 1
+        }
+    }
+    return false
+}
