@@ -12,6 +12,10 @@ public struct RedactionSettings: Sendable, Equatable {
     public var method: RedactionMethod = .pixelate
     public var persistenceFrames = 5
     public var privacyZones: [PrivacyZone] = []
+    /// For MJPEG sources, with pixelate or fill: redact the camera's JPEG in the DCT domain
+    /// (cells of whole 16x16 blocks) instead of decoding, masking and re-encoding it. The output
+    /// keeps the camera's own JPEG quality; only the masked blocks change.
+    public var coefficientDomain = true
 
     public init() {}
 
@@ -32,7 +36,8 @@ public struct RedactionSettings: Sendable, Equatable {
 
     static func parse(_ mapping: SettingsMapping) throws(SettingsError) -> RedactionSettings {
         var settings = RedactionSettings()
-        try mapping.rejectUnknownKeys(["policy", "margin", "method", "persistenceFrames", "privacyZones"])
+        try mapping.rejectUnknownKeys(["policy", "margin", "method", "persistenceFrames", "privacyZones", "coefficientDomain"])
+        settings.coefficientDomain = try mapping.optionalBool("coefficientDomain") ?? settings.coefficientDomain
         let margin = try mapping.optionalDouble("margin", in: 0...4) ?? settings.policy.margin
         let policyName = try mapping.optionalString("policy") ?? "foreground"
         guard let policy = policy(named: policyName, margin: margin) else {

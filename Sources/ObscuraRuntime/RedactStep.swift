@@ -16,14 +16,21 @@ public final class RedactStep {
     public let redactor: Redactor
     /// The analysis stages' shared context; nil when analysis is off (every frame is masked whole).
     let context: AnalysisContext?
+    /// For MJPEG sources redacted in the coefficient domain: where the decode stage keeps the
+    /// original JPEG, and the buffers the redacted JPEGs are written into.
+    let compressed: CompressedFrameSlot?
+    private let compressedPool: FramePool?
     private var input = RedactionInput()
     private var predicted: [PredictedBox] = []
     /// Frames masked whole because their analysis was missing or incomplete.
     public private(set) var analysisMissing: UInt64 = 0
 
-    init(configuration: RedactionConfiguration, context: AnalysisContext?) {
+    init(configuration: RedactionConfiguration, context: AnalysisContext?, compressed: CompressedFrameSlot? = nil,
+         compressedPool: FramePool? = nil) {
         redactor = Redactor(configuration: configuration)
         self.context = context
+        self.compressed = compressed
+        self.compressedPool = compressedPool
         input.detections.reserveCapacity(32)
         input.unverified.reserveCapacity(32)
         input.predicted.reserveCapacity(32)
@@ -53,7 +60,14 @@ public final class RedactStep {
             }
         }
         if input.analysisFailed { analysisMissing &+= 1 }
-        let redacted = redactor.redact(frame, analysis: input)
+        let redacted: RedactedFrame
+        if let compressed, let compressedPool, compressed.frame?.sequence == frame.sequence, let original = compressed.frame.take() {
+            // The analysis ran on a grey decode of `original`: redact the JPEG itself.
+            _ = consume frame
+            redacted = redactor.redactCompressed(original, analysis: input, outputPool: compressedPool)
+        } else {
+            redacted = redactor.redact(frame, analysis: input)
+        }
         // Let go of the motion detector's mask so its next update writes in place.
         input.foreground = nil
         context?.foreground = nil
@@ -68,6 +82,8 @@ public final class RedactStep {
             "whole_frame_masks": counters.fullFrameMasks,
             "analysis_missing": analysisMissing,
             "masked_permille_mean": UInt64((counters.maskedFraction * 1000).rounded()),
+            "coefficient_domain_frames": counters.compressedFrames,
+            "coefficient_domain_dropped": counters.compressedDropped,
         ]
     }
 }

@@ -4,6 +4,7 @@
 public import Boards
 public import Capture
 import Foundation
+import Frames
 public import Logging
 public import Redaction
 public import Sinks
@@ -134,14 +135,26 @@ public struct Session {
             redactionSettings.policy = policy
         }
         if let method = options.method { redactionSettings.method = method }
+        // MJPEG with pixelate or fill: the JPEG itself is redacted in the DCT domain, and only
+        // its luma is decoded for the analysis.
+        let coefficientDomain = mode.format == .mjpeg && redactionSettings.coefficientDomain
+            && redactionSettings.method != .blur
+        let slot = coefficientDomain ? CompressedFrameSlot() : nil
+        let poolSize = options.poolSize ?? config.poolSize
         let stages: [any PipelineStage]
         let context: AnalysisContext?
         do {
-            (stages, context) = try makeStages(for: mode, poolSize: options.poolSize ?? config.poolSize, analysis: config.analysis, board: board)
+            (stages, context) = try makeStages(for: mode, poolSize: poolSize, analysis: config.analysis, board: board,
+                                               keepCompressed: slot)
         } catch {
             throw .analysis(error)
         }
-        let redaction = RedactStep(configuration: redactionSettings.configuration, context: context)
+        // Sized for any subsampling a camera may send at this size.
+        let compressedPool = coefficientDomain
+            ? FramePool(count: 2, layout: Redactor.compressedOutputLayout(width: mode.width, height: mode.height, subsampling: .other))
+            : nil
+        let redaction = RedactStep(configuration: redactionSettings.configuration, context: context,
+                                   compressed: slot, compressedPool: compressedPool)
         let outputs: [any RedactedSink]
         do {
             if let makeSinks { outputs = try makeSinks(source) } else { outputs = try makeOutputs(options: options, config: config, mode: mode) }
@@ -171,11 +184,12 @@ public struct Session {
 
     /// The stages before redaction, in the order DESIGN.md gives: decode compressed frames, then
     /// motion, detection and tracking (unless analysis is off, when every frame is masked whole).
-    static func makeStages(for mode: SourceMode, poolSize: Int, analysis: AnalysisSettings, board: BoardProfile)
+    static func makeStages(for mode: SourceMode, poolSize: Int, analysis: AnalysisSettings, board: BoardProfile,
+                           keepCompressed: CompressedFrameSlot? = nil)
         throws(AnalysisSetupError) -> (stages: [any PipelineStage], context: AnalysisContext?) {
         var stages: [any PipelineStage] = []
         if mode.format == .mjpeg {
-            stages.append(DecodeStage(width: mode.width, height: mode.height, poolSize: poolSize))
+            stages.append(DecodeStage(width: mode.width, height: mode.height, poolSize: poolSize, keepCompressed: keepCompressed))
         }
         guard analysis.enabled else { return (stages, nil) }
         let (analysisStages, context) = try makeAnalysisStages(settings: analysis, width: mode.width, height: mode.height, board: board)
