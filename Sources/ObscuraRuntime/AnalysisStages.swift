@@ -30,6 +30,10 @@ public final class AnalysisContext {
     /// frame whose analysis ran in full from one a stage skipped (fail closed).
     public internal(set) var motionSequence: UInt64?
     public internal(set) var detectSequence: UInt64?
+    /// Whether the motion foreground of the current frame was measured against a background
+    /// model: false on the first frame and on a frame after which the model was reset (a
+    /// sudden global change), when nothing is known to be empty scene.
+    public internal(set) var backgroundReady = false
     /// Set by the tracking stage to the tracker, for predicted boxes (persistence).
     public internal(set) var tracker: Tracker?
     /// Closed counting intervals, oldest first.
@@ -95,9 +99,11 @@ public final class MotionStage: PipelineStage {
                          factor: context.downscale, destination: destination.baseAddress!, destinationStride: width)
         }
         tracker.frozenBoxes(downscaledBy: context.downscale, into: &frozen)
+        let resetsBefore = detector.counters.backgroundResets
         let result = context.image.withUnsafeBytes { bytes in
             detector.update(image: bytes.baseAddress!, stride: width, frozen: frozen)
         }
+        context.backgroundReady = detector.counters.frames > 1 && detector.counters.backgroundResets == resetsBefore
         context.motionRegions.removeAll(keepingCapacity: true)
         for region in result.regions {
             context.motionRegions.append(region.fullFrameBox(factor: context.downscale))
@@ -128,10 +134,48 @@ public final class DetectStage: BudgetedStage {
     private var remainingBoardMilliseconds = 0.0
     private var framesWithoutDetectors: UInt64 = 0
 
-    init(context: AnalysisContext, scheduler: BudgetScheduler?, cascadeFactor: Double) {
+    /// The scheduler's detectors, for whole-frame passes when there is no time limit.
+    let detectors: [ScheduledDetector]
+    private var wholeFramePasses: UInt64 = 0
+    private var wholeFrameFailures: UInt64 = 0
+
+    init(context: AnalysisContext, scheduler: BudgetScheduler?, detectors: [ScheduledDetector], cascadeFactor: Double) {
         self.context = context
         self.scheduler = scheduler
+        self.detectors = detectors
         self.cascadeFactor = cascadeFactor
+    }
+
+    /// Mean unverified fraction over scheduled frames and whole-frame passes (which leave
+    /// nothing unverified unless a detector failed).
+    private func unverifiedMean(_ metrics: BudgetSchedulerMetrics) -> Double {
+        let total = Double(metrics.frames) + Double(wholeFramePasses)
+        guard total > 0 else { return 0 }
+        return (metrics.meanUnverifiedFraction * Double(metrics.frames) + Double(wholeFrameFailures)) / total
+    }
+
+    /// With no time limit (offline redaction) every detector scans the whole frame at its full
+    /// parameters, every scale, as OpenCV's detectMultiScale does: objects of any size anywhere.
+    /// A detector error leaves the whole frame unverified.
+    private func detectWholeFrame(_ gray: GrayPlane, width: Int, height: Int) {
+        context.detections.removeAll(keepingCapacity: true)
+        context.unverified.removeAll(keepingCapacity: true)
+        context.unverifiedFraction = 0
+        wholeFramePasses &+= 1
+        for entry in detectors {
+            do {
+                for box in try entry.detector.detect(gray, parameters: entry.parameters) {
+                    context.detections.append(ScheduledDetection(objectClass: entry.objectClass, box: box,
+                                                                 source: .tile(-1)))
+                }
+            } catch {
+                wholeFrameFailures &+= 1
+                context.unverified.removeAll(keepingCapacity: true)
+                context.unverified.append(DetectionBox(x: 0, y: 0, width: width, height: height))
+                context.unverifiedFraction = 1
+                return
+            }
+        }
     }
 
     public func setRemainingBudget(boardMilliseconds: Double) {
@@ -154,6 +198,13 @@ public final class DetectStage: BudgetedStage {
         // An infinite budget (offline redaction) lets every detector finish the whole frame.
         let budget: FrameBudget = remainingBoardMilliseconds.isInfinite
             ? .unlimited : .time(milliseconds: max(0, remainingBoardMilliseconds) / cascadeFactor)
+        if step == 1 && remainingBoardMilliseconds.isInfinite {
+            let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
+                                 width: frame.width, height: frame.height, stride: plane.stride)
+            detectWholeFrame(gray, width: frame.width, height: frame.height)
+            context.detectSequence = frame.sequence
+            return frame
+        }
         if step == 1 {
             let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
                                  width: frame.width, height: frame.height, stride: plane.stride)
@@ -175,9 +226,10 @@ public final class DetectStage: BudgetedStage {
             return ["frames": framesWithoutDetectors, "unverified_permille_mean": framesWithoutDetectors > 0 ? 1000 : 0]
         }
         let metrics = scheduler.metrics
-        return ["frames": UInt64(metrics.frames), "deadline_misses": UInt64(metrics.deadlineMisses),
+        return ["frames": UInt64(metrics.frames) + wholeFramePasses, "whole_frame_passes": wholeFramePasses,
+                "whole_frame_failures": wholeFrameFailures, "deadline_misses": UInt64(metrics.deadlineMisses),
                 "failed_frames": UInt64(metrics.failedFrames), "scales_skipped": UInt64(metrics.scalesSkipped),
-                "unverified_permille_mean": UInt64((metrics.meanUnverifiedFraction * 1000).rounded())]
+                "unverified_permille_mean": UInt64((unverifiedMean(metrics) * 1000).rounded())]
     }
 }
 
@@ -270,7 +322,7 @@ func makeAnalysisStages(settings: AnalysisSettings, width: Int, height: Int, boa
         configuration: CountingConfiguration(intervalSeconds: settings.countIntervalSeconds))
     let stages: [any PipelineStage] = [
         MotionStage(context: context, tracker: tracker),
-        DetectStage(context: context, scheduler: scheduler, cascadeFactor: board.costFactors.cascade),
+        DetectStage(context: context, scheduler: scheduler, detectors: detectors, cascadeFactor: board.costFactors.cascade),
         TrackStage(context: context, tracker: tracker, aggregator: aggregator),
     ]
     return (stages, context)

@@ -24,6 +24,10 @@ public final class RedactStep {
     private var predicted: [PredictedBox] = []
     /// Frames masked whole because their analysis was missing or incomplete.
     public private(set) var analysisMissing: UInt64 = 0
+    /// Frames masked whole under the foreground policy because there was no background model
+    /// to tell the empty scene from what is in it (the first frame, or after a reset).
+    public private(set) var noBackground: UInt64 = 0
+    private let needsBackground: Bool
 
     init(configuration: RedactionConfiguration, context: AnalysisContext?, compressed: CompressedFrameSlot? = nil,
          compressedPool: FramePool? = nil) {
@@ -31,6 +35,7 @@ public final class RedactStep {
         self.context = context
         self.compressed = compressed
         self.compressedPool = compressedPool
+        if case .foreground = configuration.policy { needsBackground = true } else { needsBackground = false }
         input.detections.reserveCapacity(32)
         input.unverified.reserveCapacity(32)
         input.predicted.reserveCapacity(32)
@@ -44,6 +49,12 @@ public final class RedactStep {
         input.analysisFailed = true
         if let context, context.motionSequence == frame.sequence, context.detectSequence == frame.sequence {
             input.analysisFailed = false
+            if needsBackground && !context.backgroundReady {
+                // The foreground policy keeps only what is known to be empty scene; with no
+                // background model nothing is, so the whole frame is masked.
+                input.analysisFailed = true
+                noBackground &+= 1
+            }
             for detection in context.detections {
                 input.detections.append(Observation(box: detection.box, objectClass: detection.objectClass))
             }
@@ -59,7 +70,10 @@ public final class RedactStep {
                 for box in predicted { input.predicted.append(box.box) }
             }
         }
-        if input.analysisFailed { analysisMissing &+= 1 }
+        if input.analysisFailed && (context == nil || context?.motionSequence != frame.sequence
+                                    || context?.detectSequence != frame.sequence) {
+            analysisMissing &+= 1
+        }
         let redacted: RedactedFrame
         if let compressed, let compressedPool, compressed.frame?.sequence == frame.sequence, let original = compressed.frame.take() {
             // The analysis ran on a grey decode of `original`: redact the JPEG itself.
@@ -81,6 +95,7 @@ public final class RedactStep {
             "boxes_masked": counters.boxesMasked,
             "whole_frame_masks": counters.fullFrameMasks,
             "analysis_missing": analysisMissing,
+            "no_background": noBackground,
             "masked_permille_mean": UInt64((counters.maskedFraction * 1000).rounded()),
             "coefficient_domain_frames": counters.compressedFrames,
             "coefficient_domain_dropped": counters.compressedDropped,

@@ -20,9 +20,10 @@ struct RedactCommand: ParsableCommand {
 
             Every frame goes through the firmware's own stages: motion, the detectors of the config \
             (default: people and faces), tracking, and redaction. Detectors run without a time limit \
-            unless --budget-ms is given, so the whole frame is examined. With the default policy \
-            (foreground) a still has no background to compare with, so on stills only what the \
-            detectors find is masked; in a recording everything that moves is masked too.
+            unless --budget-ms is given, so the whole frame is examined. The default policy, \
+            foreground, masks everything that differs from the background model, so the first frame \
+            of a recording (no model yet) is masked whole. A single still has no background at all: \
+            for one still the policy is detections unless --policy says otherwise.
 
             Examples:
               obscura redact Fixtures/vtest_640x480.mjpeg /tmp/redacted.mjpeg
@@ -81,11 +82,71 @@ struct RedactCommand: ParsableCommand {
         guard !input.contains("?") else {
             try fail("\(input): a path with '?' cannot be read as a camera; rename or link it")
         }
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: input, isDirectory: &isFolder) else {
+            try fail("\(input): no such file or folder")
+        }
+        var results: [RunReport] = []
+        if isFolder.boolValue {
+            // Photos in a folder are unrelated images, of any size: each is redacted as a still.
+            let names = ((try? FileManager.default.contentsOfDirectory(atPath: input)) ?? [])
+                .filter { !$0.hasPrefix(".") && Self.isStill($0) }.sorted()
+            guard !names.isEmpty else { try fail("\(input): the folder has no .jpg, .jpeg, .pgm or .ppm files") }
+            do {
+                try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: false,
+                                                        attributes: [.posixPermissions: 0o750])
+            } catch CocoaError.fileWriteFileExists {
+                // An existing folder is fine: files of the same names are replaced.
+            } catch {
+                try fail("\(output): cannot create the folder (\(error.localizedDescription))")
+            }
+            for name in names {
+                let source = (input as NSString).appendingPathComponent(name)
+                results.append(try redactOne(input: source, output: (output as NSString).appendingPathComponent(name), still: true))
+                if Shutdown.requestedBy != nil { break }
+            }
+        } else {
+            results.append(try redactOne(input: input, output: output, still: Self.isStill(input)))
+        }
+        var failures: UInt64 = 0
+        for report in results {
+            failures += report.counters.filter { $0.key.hasSuffix(".write_failures") }.map(\.value).reduce(0, +)
+        }
+        if json {
+            print(results.count == 1 ? results[0].json() : "[\n" + results.map { $0.json() }.joined(separator: ",\n") + "\n]")
+        } else {
+            let frameCount = results.reduce(0) { $0 + $1.frames }
+            let maskedSum = results.reduce(0.0) { $0 + Double($1.counters["redact.masked_permille_mean"] ?? 0) / 10 * Double($1.frames) }
+            let whole = results.reduce(0) { $0 + ($1.counters["redact.whole_frame_masks"] ?? 0) }
+            let dropped = results.reduce(0) { $0 + $1.counters["decode.dropped", default: 0] + $1.counters["motion.dropped", default: 0]
+                + $1.counters["source.corrupt", default: 0] }
+            var line = "redacted \(frameCount) frame\(frameCount == 1 ? "" : "s") of \(input) into \(output): on average "
+                + String(format: "%.1f", frameCount == 0 ? 0 : maskedSum / Double(frameCount)) + "% of each frame masked, \(whole) masked whole"
+            if dropped > 0 { line += ", \(dropped) unreadable frame\(dropped == 1 ? "" : "s") left out" }
+            print(line)
+        }
+        if failures > 0 {
+            FileHandle.standardError.write(Data("obscura: writing \(output) failed \(failures) time(s); see the errors above\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    static func isStill(_ path: String) -> Bool {
+        let lowered = path.lowercased()
+        return [".jpg", ".jpeg", ".pgm", ".ppm"].contains { lowered.hasSuffix($0) }
+    }
+
+    /// Redacts one recording or one still into `output`.
+    private func redactOne(input: String, output: String, still: Bool) throws -> RunReport {
         var options = RunOptions()
         options.camera = "file:\(input)?loop=false"
         options.configFile = config
         options.pacing = .freeRunning
         options.policy = policy
+        if still && policy == nil {
+            // Nothing to learn a background from: mask what the detectors find.
+            options.policy = "detections"
+        }
         options.method = method.flatMap(RedactionMethod.init(rawValue:))
         options.budgetMs = budgetMs
         options.unlimitedBudget = budgetMs == nil
@@ -99,59 +160,18 @@ struct RedactCommand: ParsableCommand {
         loaded.output = OutputSettings()
         loaded.output.quality = quality
         let config = loaded
-        let outputPath = output
-        let inputPath = input
         let session = try orExit { () throws(SessionError) in
             try Session.open(options, config: config) { source throws(SinkError) in
-                try RedactCommand.makeOutput(for: source, input: inputPath, output: outputPath, quality: config.output.quality)
+                if still { return [try ImageWriter(path: output, quality: config.output.quality)] }
+                if source is Y4MFileSource { return [try Y4MWriter(path: output, fps: source.mode.fps)] }
+                return [try MJPEGStreamWriter(path: output, quality: config.output.quality)]
             }
         }
-        let report = try orExit { () throws(CaptureError) in try session.pipeline.run(frameLimit: frames) }
-        let failures = report.counters.filter { $0.key.hasSuffix(".write_failures") }.map(\.value).reduce(0, +)
-        if json {
-            print(report.json())
-        } else {
-            let masked = Double(report.counters["redact.masked_permille_mean"] ?? 0) / 10
-            let whole = report.counters["redact.whole_frame_masks"] ?? 0
-            let dropped = report.counters["decode.dropped", default: 0] + report.counters["motion.dropped", default: 0]
-            var line = "redacted \(report.frames) frame\(report.frames == 1 ? "" : "s") of \(input) into \(output): "
-                + "on average \(String(format: "%.1f", masked))% of each frame masked, \(whole) masked whole"
-            if dropped > 0 { line += ", \(dropped) unreadable frame\(dropped == 1 ? "" : "s") left out" }
-            print(line)
-        }
-        if failures > 0 {
-            FileHandle.standardError.write(Data("obscura: writing \(output) failed \(failures) time(s); see the errors above\n".utf8))
-            throw ExitCode(1)
-        }
+        return try orExit { () throws(CaptureError) in try session.pipeline.run(frameLimit: frames) }
     }
 
     private func fail(_ message: String) throws -> Never {
         FileHandle.standardError.write(Data("obscura: \(message)\n".utf8))
         throw ExitCode(1)
-    }
-
-    /// The writer of the same kind as the input.
-    static func makeOutput(for source: any FrameSource, input: String, output: String, quality: Int) throws(SinkError) -> [any RedactedSink] {
-        let mode = source.mode
-        switch source {
-        case let folder as ImageFolderSource:
-            if folder.files == [input] {
-                return [try ImageWriter(path: output, quality: quality)]
-            }
-            // Each output keeps its input's name (with the input's extension: the same kind out).
-            let fileExtension = URL(fileURLWithPath: folder.files[0]).pathExtension
-            return [try ImageFolderWriter(folder: output, extension: fileExtension, naming: .custom { sequence in
-                folder.file(forSequence: sequence).map { URL(fileURLWithPath: $0).lastPathComponent } ?? "frame-\(sequence)"
-            }, quality: quality)]
-        case is Y4MFileSource:
-            return [try Y4MWriter(path: output, fps: mode.fps)]
-        default:
-            let lowered = input.lowercased()
-            if lowered.hasSuffix(".jpg") || lowered.hasSuffix(".jpeg") {
-                // One JPEG still in, one still out.
-                return [try ImageWriter(path: output, quality: quality)]
-            }
-            return [try MJPEGStreamWriter(path: output, quality: quality)]
-        }
     }
 }

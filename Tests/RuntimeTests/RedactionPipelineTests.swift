@@ -41,8 +41,23 @@ import Testing
     #expect(session.budgetMs.isInfinite)
     let report = try session.pipeline.run(frameLimit: 4)
     #expect(report.budgetMs == nil)
-    #expect(report.counters["redact.whole_frame_masks"] == 0)
+    // Only the first frame, which has no background model to tell the empty scene by, is masked
+    // whole under the foreground policy.
+    #expect(report.counters["redact.whole_frame_masks"] == 1)
+    #expect(report.counters["redact.no_background"] == 1)
+    #expect(report.counters["detect.whole_frame_passes"] == 4)
     // The pattern has no people: with time to scan everything, little is left masked.
     #expect((report.counters["detect.unverified_permille_mean"] ?? 1000) < 100, "\(report.counters)")
     #expect(report.table().contains("budget unlimited per frame"))
+}
+
+@Test func detectionsPolicyKeepsTheFirstFrameAndForegroundMasksIt() throws {
+    func firstFrameMasked(policy: String) throws -> UInt64? {
+        var runOptions = options(camera: "pattern:640x480@30", board: "generic")
+        runOptions.policy = policy
+        runOptions.unlimitedBudget = true
+        return try Session.open(runOptions).pipeline.run(frameLimit: 2).counters["redact.whole_frame_masks"]
+    }
+    #expect(try firstFrameMasked(policy: "foreground") == 1)
+    #expect(try firstFrameMasked(policy: "detections") == 0)
 }
