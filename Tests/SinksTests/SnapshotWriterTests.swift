@@ -74,6 +74,19 @@ import Testing
         #expect(writer.statistics.filesDeleted == 2)
     }
 
+    @Test func aFolderOverTheLimitIsPrunedAtStart() throws {
+        let folder = try SinkTemporaryFolder()
+        let names = (0..<5).map { SnapshotWriter.fileName(sequence: UInt64($0)) }
+        for (offset, name) in names.enumerated() {
+            FileManager.default.createFile(atPath: folder.file(name), contents: Data([0xFF, 0xD8]))
+            try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: Double(offset - 100))],
+                                                  ofItemAtPath: folder.file(name))
+        }
+        let writer = try SnapshotWriter(folder: folder.path, intervalSeconds: 1, keep: 2)
+        #expect(try folder.names() == Array(names.suffix(2)))
+        #expect(writer.statistics.filesDeleted == 3)
+    }
+
     @Test func aCaptureClockThatJumpsBackRestartsTheCadence() throws {
         let folder = try SinkTemporaryFolder()
         let writer = try SnapshotWriter(folder: folder.path, intervalSeconds: 10, keep: 5)
