@@ -48,10 +48,16 @@ enum CompressedFixtures {
         try JPEGEncoder().encode(try decode(try firstJPEG("vtest_640x480.mjpeg")), quality: 30)
     }
 
+    /// The 4:2:2 frame as UVC webcams code it: luma sampled 2x1, so MCUs are 16x8 (ffmpeg's
+    /// 4:2:2 uses 2x2 luma and 1x2 chroma, 16x16 MCUs). The project's encoder writes 2x1.
+    static func webcam422JPEG() throws -> [UInt8] {
+        try JPEGEncoder().encode(try decode(try firstJPEG("vtest_640x480_422.mjpeg")), quality: 75)
+    }
+
     /// One JPEG of each kind under test.
     static func samples() throws -> [(name: String, jpeg: [UInt8])] {
         [("4:2:0", try firstJPEG("vtest_640x480.mjpeg")), ("4:2:2", try firstJPEG("vtest_640x480_422.mjpeg")), ("grey", try greyJPEG()),
-         ("4:2:0 q30", try lowQualityJPEG())]
+         ("4:2:0 q30", try lowQualityJPEG()), ("4:2:2 16x8 MCUs", try webcam422JPEG())]
     }
 
     static func decode(_ jpeg: [UInt8], output: JPEGOutput = .yuv) throws -> Frame {
