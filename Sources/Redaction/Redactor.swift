@@ -110,12 +110,12 @@ public final class Redactor {
         return RedactedFrame(frame: frame, maskedFraction: fraction, wholeFrameMasked: false)
     }
 
-    /// Fails closed on a compressed frame that cannot be redacted: its payload bytes are zeroed
-    /// (so not even `RedactedFrame.bytes` holds them) and dropped; counted as a full-frame mask.
+    /// Fails closed on a compressed frame that cannot be redacted: the payload is dropped and the
+    /// whole buffer zeroed, since `RedactedFrame.bytes` exposes all of it and a capture buffer
+    /// past this payload still holds older, longer frames. Counted as a full-frame mask. (Only
+    /// failures come here; a megabyte memset is cheap beside what failed.)
     func dropCompressed(_ frame: consuming Frame) -> RedactedFrame {
-        let bytes = frame.planeBytes(0)
-        let count = min(max(frame.payloadSize, 0), bytes.count)
-        if count > 0 { UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count]).initializeMemory(as: UInt8.self, repeating: 0) }
+        frame.buffer.bytes.initializeMemory(as: UInt8.self, repeating: 0)
         frame.payloadSize = 0
         counters.fullFrameMasks &+= 1
         counters.maskedFractionSum += 1
