@@ -347,6 +347,17 @@ struct CoefficientTests {
         #expect(editor.counters.tooLarge == 1)
     }
 
+    @Test("a memory cap below the coefficient arrays' size is .limitExceeded, and the editor still works")
+    func memoryLimit() throws {
+        // 640x480 4:2:0 holds 1200 MCUs of 6 blocks of 128 bytes: 921,600 bytes of coefficients.
+        let jpeg = try CoefficientSamples.frame420()
+        let editor = JPEGCoefficientEditor(maximumMemory: 512 * 1024)
+        #expect(throws: JPEGError.self) { try jpeg.withUnsafeBytes { _ = try editor.read($0) } }
+        #expect(editor.counters.limitExceeded == 1)
+        let roomy = JPEGCoefficientEditor(maximumMemory: 2 << 20)
+        #expect(try decodedPlanes(roomy.rewrite(jpeg)) == decodedPlanes(jpeg))
+    }
+
     @Test("MJPEG without Huffman tables (UVC webcams) is read with the standard tables")
     func missingHuffmanTables() throws {
         let complete = try Tools.run("cjpeg", ["-quality", "75", "-sample", "2x1", try Fixtures.path("stills/frame_005.ppm")])
