@@ -3,7 +3,8 @@
 //   - the pixel path alone, on an already decoded I420 frame (what a raw camera costs);
 //   - the coefficient path on the MJPEG frame (entropy decode, edit blocks, entropy encode);
 //   - decode + pixel path + encode at quality 85 (what an MJPEG camera would cost without the
-//     coefficient path).
+//     coefficient path);
+//   - a grey decode (the analysis copy) + the coefficient path (what it costs with it).
 // Time per frame and mallocs per frame (libjpeg's per-image pools are the expected ones).
 
 import Analysis
@@ -88,6 +89,7 @@ final class RedactionContext {
         try coefficientPath()
         pixelPath()
         try decodeRedactEncode()
+        try greyDecodeThenCoefficientPath()
     }
 
     deinit { encoded.deallocate() }
@@ -110,6 +112,17 @@ final class RedactionContext {
         guard let frame = decodedPool.makeFrame(layout: decodedLayout, sequence: 1, captureTime: .now) else { fatalError("decoded pool empty") }
         let redacted = redactor.redact(frame, analysis: analysis)
         blackHole(redacted.maskedFraction)
+    }
+
+    /// What an MJPEG camera costs with the coefficient path in a pipeline: a grey decode for
+    /// the analysis (luma only, no chroma transform), then the coefficient path on the original.
+    func greyDecodeThenCoefficientPath() throws {
+        let input = inputFrame()
+        guard var frame = decodedPool.makeFrame(layout: decodedLayout, sequence: 1, captureTime: .now) else { fatalError("decoded pool empty") }
+        try decoder.decode(input.payload, into: &frame, output: .gray)
+        blackHole(frame.width)
+        let redacted = redactor.redactCompressed(input, analysis: analysis, outputPool: outputPool)
+        guard !redacted.payload.isEmpty else { fatalError("coefficient path dropped the frame") }
     }
 
     func decodeRedactEncode() throws {
@@ -141,6 +154,13 @@ let benchmarks: @Sendable () -> Void = {
             Benchmark("Coefficient path \(method) \(size) MJPEG (3 boxes)", closure: { benchmark, context in
                 for _ in benchmark.scaledIterations {
                     do { try context.coefficientPath() } catch { fatalError("\(error)") }
+                }
+            }, setup: {
+                try RedactionContext(fixture: fixture, method: method)
+            })
+            Benchmark("Grey decode + coefficient path \(method) \(size) MJPEG (3 boxes)", closure: { benchmark, context in
+                for _ in benchmark.scaledIterations {
+                    do { try context.greyDecodeThenCoefficientPath() } catch { fatalError("\(error)") }
                 }
             }, setup: {
                 try RedactionContext(fixture: fixture, method: method)
