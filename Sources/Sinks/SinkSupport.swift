@@ -20,7 +20,8 @@ let sinkFolderMode: mode_t = 0o750
 extension SinkError {
     /// A failed system call: "`call` failed: No space left on device (errno 28)".
     static func system(_ call: String, path: String, errno code: Int32, note: String = "") -> SinkError {
-        SinkError(path: path, reason: "\(call) failed: \(errnoText(code)) (errno \(code))" + (note.isEmpty ? "" : "; " + note))
+        SinkError(path: path, reason: "\(call) failed: \(errnoText(code)) (errno \(code))" + (note.isEmpty ? "" : "; " + note),
+                  errno: code)
     }
 }
 

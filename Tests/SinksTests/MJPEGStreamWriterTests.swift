@@ -195,6 +195,7 @@ import Glibc
             } catch {
                 #expect(error.path == path)
                 #expect(error.reason.contains("No space left on device (errno \(ENOSPC))"), "\(error)")
+                #expect(error.errno == ENOSPC)
             }
         }
         #expect(writer.statistics.errors == 3)
