@@ -48,5 +48,17 @@ let package = Package(
             path: "Benchmarks/PipelineBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "RedactionBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "Redaction", package: "Obscura"),
+                .product(name: "Analysis", package: "Obscura"),
+                .product(name: "Codec", package: "Obscura"),
+                .product(name: "Frames", package: "Obscura"),
+            ],
+            path: "Benchmarks/RedactionBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

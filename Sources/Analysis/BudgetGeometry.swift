@@ -46,6 +46,12 @@ enum BudgetGeometry {
     /// split into several motion blobs is examined whole, and no pixel is examined twice.
     static func mergeOverlappingBoxes(_ boxes: [DetectionBox]) -> [DetectionBox] {
         var merged = boxes
+        mergeOverlappingBoxes(&merged)
+        return merged
+    }
+
+    /// `mergeOverlappingBoxes` in place (no allocation).
+    static func mergeOverlappingBoxes(_ merged: inout [DetectionBox]) {
         var changed = true
         while changed {
             changed = false
@@ -64,7 +70,22 @@ enum BudgetGeometry {
                 index += 1
             }
         }
-        return merged
+    }
+
+    /// Sorts in place without the temporary buffer the standard library's sort may allocate; for
+    /// the few dozen regions and tiles of a frame. With a strict total order (every caller's) the
+    /// result is the one `sorted(by:)` gives.
+    static func insertionSort<Element>(_ elements: inout [Element], by areInIncreasingOrder: (Element, Element) -> Bool) {
+        guard elements.count > 1 else { return }
+        for index in 1..<elements.count {
+            let element = elements[index]
+            var position = index
+            while position > 0 && areInIncreasingOrder(element, elements[position - 1]) {
+                elements[position] = elements[position - 1]
+                position -= 1
+            }
+            elements[position] = element
+        }
     }
 
     /// Largest area first; equal areas top to bottom, then left to right, so the order never
@@ -96,25 +117,48 @@ enum BudgetGeometry {
     /// adding the cells some box covers. Quadratic in the edges, which is fine for the few dozen
     /// boxes a frame has.
     static func unionArea(_ boxes: [DetectionBox]) -> Int {
-        let solid = boxes.filter { $0.width > 0 && $0.height > 0 }
-        guard !solid.isEmpty else { return 0 }
-        var columns = Set<Int>(), rows = Set<Int>()
-        for box in solid {
-            columns.insert(box.x); columns.insert(box.x + box.width)
-            rows.insert(box.y); rows.insert(box.y + box.height)
-        }
-        let xs = columns.sorted(), ys = rows.sorted()
-        var area = 0
-        for row in 0..<(ys.count - 1) {
-            let top = ys[row], bottom = ys[row + 1]
-            for column in 0..<(xs.count - 1) {
-                let left = xs[column], right = xs[column + 1]
-                let covered = solid.contains { box in
-                    box.x <= left && right <= box.x + box.width && box.y <= top && bottom <= box.y + box.height
-                }
-                if covered { area += (right - left) * (bottom - top) }
+        var union = UnionArea()
+        return union.area(of: boxes)
+    }
+
+    /// `unionArea` with its edge lists kept from call to call.
+    struct UnionArea {
+        private var xs: [Int] = []
+        private var ys: [Int] = []
+
+        mutating func area(of boxes: [DetectionBox]) -> Int {
+            xs.removeAll(keepingCapacity: true)
+            ys.removeAll(keepingCapacity: true)
+            for box in boxes where box.width > 0 && box.height > 0 {
+                xs.append(box.x); xs.append(box.x + box.width)
+                ys.append(box.y); ys.append(box.y + box.height)
             }
+            guard !xs.isEmpty else { return 0 }
+            Self.sortUnique(&xs)
+            Self.sortUnique(&ys)
+            var area = 0
+            for row in 0..<(ys.count - 1) {
+                let top = ys[row], bottom = ys[row + 1]
+                for column in 0..<(xs.count - 1) {
+                    let left = xs[column], right = xs[column + 1]
+                    let covered = boxes.contains { box in
+                        box.width > 0 && box.height > 0
+                            && box.x <= left && right <= box.x + box.width && box.y <= top && bottom <= box.y + box.height
+                    }
+                    if covered { area += (right - left) * (bottom - top) }
+                }
+            }
+            return area
         }
-        return area
+
+        private static func sortUnique(_ values: inout [Int]) {
+            insertionSort(&values, by: <)
+            var kept = 1
+            for index in 1..<values.count where values[index] != values[kept - 1] {
+                values[kept] = values[index]
+                kept += 1
+            }
+            values.removeLast(values.count - kept)
+        }
     }
 }

@@ -41,6 +41,13 @@ public final class BudgetScheduler {
     /// Per tile: the frame of its last complete scan, and of the last motion touching it.
     private var lastScanFrame: [Int] = []
     private var lastMotionFrame: [Int] = []
+    // Working arrays, kept with their capacity from frame to frame.
+    private var regions: [DetectionBox] = []
+    private var tileOrder: [Int] = []
+    private var verifiedTiles: [Int] = []
+    private var scannedThisFrame: [Int] = []
+    private var passBoxes: [DetectionBox] = []
+    private var unionArea = BudgetGeometry.UnionArea()
 
     /// Throws `BudgetSchedulerError` for a configuration that could never verify anything, so
     /// that a mistake shows at start-up instead of as a fully masked stream.
@@ -79,80 +86,92 @@ public final class BudgetScheduler {
     /// caller already spent on motion counts against a time budget.
     public func schedule(_ frame: GrayPlane, motionRegions: [DetectionBox], budget: FrameBudget,
                          startedAt: ContinuousClock.Instant? = nil) -> ScheduleResult {
+        var result = ScheduleResult()
+        schedule(frame, motionRegions: motionRegions, budget: budget, startedAt: startedAt, into: &result)
+        return result
+    }
+
+    /// As `schedule(_:motionRegions:budget:startedAt:)`, into a result the caller keeps from frame
+    /// to frame: its arrays are emptied and refilled with their capacity kept, so a steady stream
+    /// allocates nothing here. (Keep no other reference to those arrays across frames, or the
+    /// next frame copies them.)
+    public func schedule(_ frame: GrayPlane, motionRegions: [DetectionBox], budget: FrameBudget,
+                         startedAt: ContinuousClock.Instant? = nil, into result: inout ScheduleResult) {
         let start = startedAt ?? clock.now
         frameIndex += 1
         var spending = Spending(budget: budget, start: start, clock: clock)
+        result.reset()
 
         if frame.width <= 0 || frame.height <= 0 {
             // Nothing to vouch for, and no way to know whether the grid still describes the
             // camera: forget every scan.
             forgetTiles()
-            return failedClosed(frame, .malformedInput("the plane is \(frame.width)x\(frame.height)"),
-                                detections: [], spending: spending)
+            failClosed(frame, .malformedInput("the plane is \(frame.width)x\(frame.height)"), spending: spending, into: &result)
+            return
         }
         if let bad = motionRegions.first(where: { $0.width < 0 || $0.height < 0 }) {
             forgetTiles()
-            return failedClosed(frame, .malformedInput("motion region \(bad) has a negative size"),
-                                detections: [], spending: spending)
+            failClosed(frame, .malformedInput("motion region \(bad) has a negative size"), spending: spending, into: &result)
+            return
         }
         if frame.width != gridWidth || frame.height != gridHeight { rebuildGrid(width: frame.width, height: frame.height) }
 
         // Stage 1: moving regions.
-        let regions = examinedRegions(motionRegions, width: frame.width, height: frame.height)
+        examinedRegions(motionRegions, width: frame.width, height: frame.height)
         for region in regions {
             for tile in tiles.indices where BudgetGeometry.boxesOverlap(tiles[tile], region) { lastMotionFrame[tile] = frameIndex }
         }
-        var detections: [ScheduledDetection] = []
-        var unverified: [DetectionBox] = []
         for region in regions {
             var examined = true
             for index in detectors.indices {
                 let entry = detectors[index]
                 let outcome = runPass(index, over: region, in: frame, parameters: entry.parameters,
-                                      source: .movingRegion(region), spending: &spending, into: &detections)
+                                      source: .movingRegion(region), spending: &spending, into: &result.detections)
                 switch outcome {
                 case .completed: break
                 case .notRun: examined = false
                 case let .failed(reason):
-                    return failedClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason),
-                                        detections: detections, spending: spending)
+                    failClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason), spending: spending, into: &result)
+                    return
                 }
             }
-            if !examined { unverified.append(region) }
+            if !examined { result.unverified.append(region) }
         }
 
         // Stage 2: the rest of the frame, tile by tile at coarse scales.
-        var scannedThisFrame: [Int] = []
-        for tile in tileOrder() {
+        scannedThisFrame.removeAll(keepingCapacity: true)
+        fillTileOrder()
+        for tile in tileOrder {
             let scanArea = BudgetGeometry.clampBox(BudgetGeometry.grownBox(tiles[tile], horizontal: configuration.tileOverlap, vertical: configuration.tileOverlap),
                                     width: frame.width, height: frame.height) ?? tiles[tile]
             var complete = true
             for index in detectors.indices {
                 let entry = detectors[index]
                 let outcome = runPass(index, over: scanArea, in: frame, parameters: entry.coarseParameters,
-                                      source: .tile(tile), spending: &spending, into: &detections)
+                                      source: .tile(tile), spending: &spending, into: &result.detections)
                 switch outcome {
                 case .completed: break
                 case .notRun: complete = false
                 case let .failed(reason):
-                    return failedClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason),
-                                        detections: detections, spending: spending)
+                    failClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason), spending: spending, into: &result)
+                    return
                 }
             }
             if complete { scannedThisFrame.append(tile) }
         }
         // Recorded only now, so that a frame that fails closed part-way leaves no scan behind.
         for tile in scannedThisFrame { lastScanFrame[tile] = frameIndex }
-        for tile in tiles.indices where !isVerified(tile) { unverified.append(tiles[tile]) }
+        for tile in tiles.indices where !isVerified(tile) { result.unverified.append(tiles[tile]) }
 
         let elapsed = clock.now - start
         let missed: Bool
         if case let .time(milliseconds) = budget { missed = elapsed > Duration.nanoseconds(nanoseconds(milliseconds: milliseconds)) } else { missed = false }
-        return finish(frame, ScheduleResult(
-            detections: detections, unverified: unverified,
-            unverifiedFraction: Double(BudgetGeometry.unionArea(unverified)) / Double(frame.width * frame.height),
-            deadlineMissed: missed, scalesSkipped: spending.scalesSkipped, workUsed: spending.workUsed,
-            elapsed: elapsed, failure: nil))
+        result.unverifiedFraction = Double(unionArea.area(of: result.unverified)) / Double(frame.width * frame.height)
+        result.deadlineMissed = missed
+        result.scalesSkipped = spending.scalesSkipped
+        result.workUsed = spending.workUsed
+        result.elapsed = elapsed
+        finish(result)
     }
 
     /// Whether the tile is vouched for as of the current frame.
@@ -164,18 +183,19 @@ public final class BudgetScheduler {
 
     // MARK: - Stages
 
-    /// Moving regions as they will be examined: grown, clamped, merged, largest first.
-    private func examinedRegions(_ motionRegions: [DetectionBox], width: Int, height: Int) -> [DetectionBox] {
-        var grown: [DetectionBox] = []
-        grown.reserveCapacity(motionRegions.count)
+    /// Fills `regions` with the moving regions as they will be examined: grown, clamped, merged,
+    /// largest first.
+    private func examinedRegions(_ motionRegions: [DetectionBox], width: Int, height: Int) {
+        regions.removeAll(keepingCapacity: true)
         for region in motionRegions where region.width > 0 && region.height > 0 {
             let horizontal = max(configuration.minimumRegionMargin, margin(of: region.width))
             let vertical = max(configuration.minimumRegionMargin, margin(of: region.height))
             if let clamped = BudgetGeometry.clampBox(BudgetGeometry.grownBox(region, horizontal: horizontal, vertical: vertical), width: width, height: height) {
-                grown.append(clamped)
+                regions.append(clamped)
             }
         }
-        return BudgetGeometry.mergeOverlappingBoxes(grown).sorted(by: BudgetGeometry.largestFirst)
+        BudgetGeometry.mergeOverlappingBoxes(&regions)
+        BudgetGeometry.insertionSort(&regions, by: BudgetGeometry.largestFirst)
     }
 
     /// The fractional margin for a side of `length`, held below any frame size so that a wild
@@ -184,16 +204,22 @@ public final class BudgetScheduler {
         Int(min((Double(length) * configuration.regionMarginFraction).rounded(.up), 1e12))
     }
 
-    /// Tiles to attempt this frame: every unverified tile, then at most `tilesPerFrame` verified
-    /// ones; each group oldest scan first, then by tile index.
-    private func tileOrder() -> [Int] {
-        let oldestFirst: (Int, Int) -> Bool = { first, second in
-            self.lastScanFrame[first] != self.lastScanFrame[second]
-                ? self.lastScanFrame[first] < self.lastScanFrame[second] : first < second
+    /// Fills `tileOrder` with the tiles to attempt this frame: every unverified tile, then at most
+    /// `tilesPerFrame` verified ones; each group oldest scan first, then by tile index.
+    private func fillTileOrder() {
+        tileOrder.removeAll(keepingCapacity: true)
+        verifiedTiles.removeAll(keepingCapacity: true)
+        for tile in tiles.indices {
+            if isVerified(tile) { verifiedTiles.append(tile) } else { tileOrder.append(tile) }
         }
-        let unverifiedTiles = tiles.indices.filter { !isVerified($0) }.sorted(by: oldestFirst)
-        let verifiedTiles = tiles.indices.filter { isVerified($0) }.sorted(by: oldestFirst)
-        return unverifiedTiles + verifiedTiles.prefix(configuration.tilesPerFrame)
+        BudgetGeometry.insertionSort(&tileOrder) { self.scannedEarlier($0, $1) }
+        BudgetGeometry.insertionSort(&verifiedTiles) { self.scannedEarlier($0, $1) }
+        tileOrder.append(contentsOf: verifiedTiles.prefix(configuration.tilesPerFrame))
+    }
+
+    /// Oldest scan first, then by tile index.
+    private func scannedEarlier(_ first: Int, _ second: Int) -> Bool {
+        lastScanFrame[first] != lastScanFrame[second] ? lastScanFrame[first] < lastScanFrame[second] : first < second
     }
 
     private enum PassOutcome {
@@ -220,9 +246,8 @@ public final class BudgetScheduler {
         let crop = GrayPlane(base: frame.base + region.y * frame.stride + region.x,
                              width: region.width, height: region.height, stride: frame.stride)
         let passStart = clock.now
-        let boxes: [DetectionBox]
         do {
-            boxes = try entry.detector.detect(crop, parameters: parameters)
+            try entry.detector.detect(crop, parameters: parameters, into: &passBoxes)
         } catch {
             return .failed("\(error)")
         }
@@ -235,7 +260,7 @@ public final class BudgetScheduler {
             let observed = passNanoseconds / Double(cost.workUnits)
             nanosecondsPerWorkUnit[rateIndex] = 0.75 * nanosecondsPerWorkUnit[rateIndex] + 0.25 * observed
         }
-        for box in boxes {
+        for box in passBoxes {
             detections.append(ScheduledDetection(
                 objectClass: entry.objectClass,
                 box: DetectionBox(x: box.x + region.x, y: box.y + region.y, width: box.width, height: box.height),
@@ -252,32 +277,39 @@ public final class BudgetScheduler {
         tiles = BudgetGeometry.tileGrid(width: width, height: height, columns: configuration.tileColumns, rows: configuration.tileRows)
         lastScanFrame = Array(repeating: -1, count: tiles.count)
         lastMotionFrame = Array(repeating: -1, count: tiles.count)
+        // No region is larger than the frame: sized now, the detectors never grow their buffers
+        // (and recompile) part-way through a stream.
+        for entry in detectors { entry.detector.reserve(width: width, height: height) }
     }
 
     private func forgetTiles() {
         for tile in tiles.indices { lastScanFrame[tile] = -1 }
     }
 
-    private func failedClosed(_ frame: GrayPlane, _ failure: ScheduleFailure, detections: [ScheduledDetection],
-                              spending: Spending) -> ScheduleResult {
+    /// The whole frame unverified, keeping the detections found so far.
+    private func failClosed(_ frame: GrayPlane, _ failure: ScheduleFailure, spending: Spending,
+                            into result: inout ScheduleResult) {
         let elapsed = clock.now - spending.start
         var missed = false
         if case let .time(milliseconds) = spending.budget { missed = elapsed > .nanoseconds(nanoseconds(milliseconds: milliseconds)) }
-        return finish(frame, ScheduleResult(
-            detections: detections,
-            unverified: [DetectionBox(x: 0, y: 0, width: max(frame.width, 0), height: max(frame.height, 0))],
-            unverifiedFraction: 1, deadlineMissed: missed, scalesSkipped: spending.scalesSkipped,
-            workUsed: spending.workUsed, elapsed: elapsed, failure: failure))
+        result.unverified.removeAll(keepingCapacity: true)
+        result.unverified.append(DetectionBox(x: 0, y: 0, width: max(frame.width, 0), height: max(frame.height, 0)))
+        result.unverifiedFraction = 1
+        result.deadlineMissed = missed
+        result.scalesSkipped = spending.scalesSkipped
+        result.workUsed = spending.workUsed
+        result.elapsed = elapsed
+        result.failure = failure
+        finish(result)
     }
 
-    private func finish(_ frame: GrayPlane, _ result: ScheduleResult) -> ScheduleResult {
+    private func finish(_ result: ScheduleResult) {
         metrics.frames += 1
         if result.deadlineMissed { metrics.deadlineMisses += 1 }
         if result.failure != nil { metrics.failedFrames += 1 }
         metrics.unverifiedFractionTotal += result.unverifiedFraction
         metrics.scalesSkipped += result.scalesSkipped
         metrics.workUnitsUsed += result.workUsed
-        return result
     }
 }
 

@@ -38,6 +38,20 @@ public protocol RegionDetector: AnyObject {
     func passCost(width: Int, height: Int, parameters: DetectionParameters) -> DetectorPassCost
     /// Boxes found in `image`, in its own pixels. A throw makes the scheduler fail the frame closed.
     func detect(_ image: GrayPlane, parameters: DetectionParameters) throws -> [DetectionBox]
+    /// As `detect(_:parameters:)`, into `boxes` (emptied first); the scheduler calls this one, with
+    /// an array it keeps, so that a detector that writes in place allocates nothing per pass.
+    func detect(_ image: GrayPlane, parameters: DetectionParameters, into boxes: inout [DetectionBox]) throws
+    /// Called once the frame size is known (and again when it changes), so that a detector can
+    /// size its buffers for the largest region it will be given.
+    func reserve(width: Int, height: Int)
+}
+
+extension RegionDetector {
+    public func detect(_ image: GrayPlane, parameters: DetectionParameters, into boxes: inout [DetectionBox]) throws {
+        boxes = try detect(image, parameters: parameters)
+    }
+
+    public func reserve(width: Int, height: Int) {}
 }
 
 extension CascadeDetector: RegionDetector {
@@ -47,7 +61,8 @@ extension CascadeDetector: RegionDetector {
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
         var units = 0
         var count = 0
-        for scale in scales(imageWidth: width, imageHeight: height, parameters: parameters) {
+        collectScales(imageWidth: width, imageHeight: height, parameters: parameters)
+        for scale in chosenScales {
             let scaledWidth = Int((Float(width) / scale).rounded(.toNearestOrEven))
             let scaledHeight = Int((Float(height) / scale).rounded(.toNearestOrEven))
             let step = scale >= 2 ? 1 : 2
@@ -188,6 +203,31 @@ public struct ScheduleResult: Sendable, Equatable {
     public var elapsed: Duration
     /// Set when the whole frame was failed closed.
     public var failure: ScheduleFailure?
+
+    /// An empty result (the whole of an empty frame unverified), to pass to
+    /// `BudgetScheduler.schedule(_:motionRegions:budget:startedAt:into:)` and keep.
+    public init() {
+        detections = []
+        unverified = []
+        unverifiedFraction = 1
+        deadlineMissed = false
+        scalesSkipped = 0
+        workUsed = 0
+        elapsed = .zero
+        failure = nil
+    }
+
+    /// Empties the arrays (keeping their capacity) and clears the figures.
+    mutating func reset() {
+        detections.removeAll(keepingCapacity: true)
+        unverified.removeAll(keepingCapacity: true)
+        unverifiedFraction = 1
+        deadlineMissed = false
+        scalesSkipped = 0
+        workUsed = 0
+        elapsed = .zero
+        failure = nil
+    }
 }
 
 /// Counters over the scheduler's life. Latency histograms live in the pipeline, which times

@@ -382,15 +382,19 @@ private func lbpStage8(_ base: UnsafePointer<Int32>, _ stumps: UnsafePointer<LBP
 
 // MARK: - Detector
 
-/// Runs one cascade over images, reusing its buffers from frame to frame: after the first frame
-/// of a given size, detection allocates only the result arrays.
+/// Runs one cascade over images, reusing its buffers from image to image: the buffers only grow
+/// (to the largest image seen, or what `reserve` asked for), the compiled cascade is rebuilt only
+/// when they do, and `detect(_:parameters:into:)` writes into the caller's array, so steady-state
+/// detection over crops of varying size allocates nothing.
 ///
 /// Not thread-safe: use one detector per thread.
 public final class CascadeDetector {
     public let classifier: CascadeClassifier
 
-    private var imageWidth = -1
-    private var imageHeight = -1
+    /// The largest image the buffers hold; the integral layouts (and so the compiled cascades'
+    /// offsets) follow from it, not from the image at hand.
+    private var capacityWidth = 0
+    private var capacityHeight = 0
     private var resized: UnsafeMutablePointer<UInt8>?
     private var dense: UnsafeMutablePointer<Int32>?
     private var split: UnsafeMutablePointer<Int32>?
@@ -399,7 +403,7 @@ public final class CascadeDetector {
     private var splitLayout = IntegralLayout(rowStride: 0, splitColumns: true, oddOffset: 0, tiltedOffset: 0, squaresOffset: 0)
     private var denseProgram: CompiledCascade?
     private var splitProgram: CompiledCascade?
-    private var resizers: [BilinearResizer] = []
+    private let resizer = PyramidResizer()
     struct ScaleGeometry {
         var scale: Float
         /// The resized image.
@@ -411,30 +415,34 @@ public final class CascadeDetector {
         var rowEnd: Int
     }
 
-    struct Plan {
-        var geometry: [ScaleGeometry] = []
-    }
-
     struct PlanKey: Equatable {
         var width: Int, height: Int
         var parameters: DetectionParameters
     }
 
-    private var plan = Plan()
+    /// The scale plan of the last image size and parameters, kept (with its capacity) for the next.
+    private var geometry: [ScaleGeometry] = []
     private var planKey: PlanKey?
     private var hits: [(scale: Int, y: Int, x: Int)] = []
+    /// Scratch for the scale list, the raw hits as boxes, and the grouping.
+    private var allScales: [Float] = []
+    private(set) var chosenScales: [Float] = []
+    private var candidates: [DetectionBox] = []
+    private var grouping = RectangleGrouping()
 
-    private func makePlan(imageWidth: Int, imageHeight: Int, parameters: DetectionParameters) -> Plan {
+    private func makePlan(imageWidth: Int, imageHeight: Int, parameters: DetectionParameters) {
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
-        var geometry = scales(imageWidth: imageWidth, imageHeight: imageHeight, parameters: parameters).map { scale in
+        collectScales(imageWidth: imageWidth, imageHeight: imageHeight, parameters: parameters)
+        geometry.removeAll(keepingCapacity: true)
+        for scale in chosenScales {
             let width = Int((Float(imageWidth) / scale).rounded(.toNearestOrEven))
             let height = Int((Float(imageHeight) / scale).rounded(.toNearestOrEven))
             let workingHeight = max(height + 1 - windowHeight, 0)
-            return ScaleGeometry(scale: scale, width: width, height: height, step: scale >= 2 ? 1 : 2,
-                                 workingWidth: max(width + 1 - windowWidth, 0), workingHeight: workingHeight,
-                                 rowEnd: workingHeight)
+            geometry.append(ScaleGeometry(scale: scale, width: width, height: height, step: scale >= 2 ? 1 : 2,
+                                          workingWidth: max(width + 1 - windowWidth, 0), workingHeight: workingHeight,
+                                          rowEnd: workingHeight))
         }
-        guard let first = geometry.first else { return Plan() }
+        guard let first = geometry.first else { return }
         // OpenCV splits rows into stripes (one per 32 columns of the first scale) whose union can
         // stop short of the last row. On one thread it runs all stripes as one range, so hits come
         // out scale by scale, row by row, as here.
@@ -444,7 +452,6 @@ public final class CascadeDetector {
             let stripeSize = max((g.workingHeight / g.step + stripeCount - 1) / stripeCount, 1) * g.step
             geometry[index].rowEnd = min(stripeCount * stripeSize, g.workingHeight)
         }
-        return Plan(geometry: geometry)
     }
 
     /// Below this many surviving windows out of eight, finishing one by one is cheaper than SIMD.
@@ -461,62 +468,84 @@ public final class CascadeDetector {
         tiltedScratch?.deallocate()
     }
 
+    /// Sizes the buffers for images up to `width x height`, so that the first passes of a stream
+    /// (over crops of growing size) do not reallocate them and recompile the cascade. Optional:
+    /// detection grows the buffers as needed.
+    public func reserve(width: Int, height: Int) {
+        prepare(width: width, height: height)
+    }
+
     /// Detects objects as `CascadeClassifier::detectMultiScale` does: raw hits, grouped, then
     /// clipped to the image (windows near the right and bottom edges can reach past it).
     public func detect(_ image: GrayPlane, parameters: DetectionParameters = DetectionParameters()) -> [DetectionBox] {
-        let raw = detectCandidates(image, parameters: parameters)
-        let grouped = groupRectangles(raw, groupThreshold: parameters.minNeighbors, eps: 0.2)
-        return clipBoxes(grouped, width: image.width, height: image.height)
+        var boxes: [DetectionBox] = []
+        detect(image, parameters: parameters, into: &boxes)
+        return boxes
+    }
+
+    /// As `detect(_:parameters:)`, into `boxes` (emptied first, capacity kept): with an array
+    /// the caller keeps, steady-state detection allocates nothing.
+    public func detect(_ image: GrayPlane, parameters: DetectionParameters, into boxes: inout [DetectionBox]) {
+        collectCandidates(image, parameters: parameters)
+        grouping.group(candidates, groupThreshold: parameters.minNeighbors, eps: 0.2, into: &boxes)
+        clipBoxes(&boxes, width: image.width, height: image.height)
     }
 
     /// The scales OpenCV's detectMultiScale would scan for this image size.
     public func scales(imageWidth: Int, imageHeight: Int, parameters: DetectionParameters) -> [Float] {
+        collectScales(imageWidth: imageWidth, imageHeight: imageHeight, parameters: parameters)
+        return chosenScales
+    }
+
+    /// Fills `chosenScales` (and `allScales`) as `scales` returns them, keeping their capacity.
+    func collectScales(imageWidth: Int, imageHeight: Int, parameters: DetectionParameters) {
+        allScales.removeAll(keepingCapacity: true)
+        chosenScales.removeAll(keepingCapacity: true)
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
         guard imageWidth >= windowWidth, imageHeight >= windowHeight,
-              parameters.scaleFactor > 1, parameters.scaleFactor.isFinite else { return [] }
-        var all: [Float] = []
+              parameters.scaleFactor > 1, parameters.scaleFactor.isFinite else { return }
         var factor = 1.0
-        while all.count < 4096 {
+        while allScales.count < 4096 {
             // Compared as reals first so a huge factor cannot overflow the integer conversion.
             let realWidth = (Double(windowWidth) * factor).rounded(.toNearestOrEven)
             let realHeight = (Double(windowHeight) * factor).rounded(.toNearestOrEven)
             if realWidth > Double(imageWidth) || realHeight > Double(imageHeight) { break }
-            all.append(Float(factor))
+            allScales.append(Float(factor))
             factor *= parameters.scaleFactor
         }
         var maxSize = parameters.maxSize
         if maxSize.width == 0 || maxSize.height == 0 { maxSize = DetectionSize(width: imageWidth, height: imageHeight) }
-        var chosen: [Float] = []
-        for scale in all {
+        for scale in allScales {
             let width = Int((Float(windowWidth) * scale).rounded(.toNearestOrEven))
             let height = Int((Float(windowHeight) * scale).rounded(.toNearestOrEven))
             if width > maxSize.width || height > maxSize.height { break }
             if width < parameters.minSize.width || height < parameters.minSize.height { continue }
-            chosen.append(scale)
+            chosenScales.append(scale)
         }
         // As OpenCV: when no scale qualifies (typically minSize == maxSize between two scales),
         // take the one whose window is closest to minSize.
-        if chosen.isEmpty, !all.isEmpty {
+        if chosenScales.isEmpty, !allScales.isEmpty {
             var best = 0, bestDistance = Int.max
-            for (index, scale) in all.enumerated() {
+            for (index, scale) in allScales.enumerated() {
                 let dx = parameters.minSize.width - Int((Float(windowWidth) * scale).rounded(.toNearestOrEven))
                 let dy = parameters.minSize.height - Int((Float(windowHeight) * scale).rounded(.toNearestOrEven))
                 if dx * dx + dy * dy < bestDistance { bestDistance = dx * dx + dy * dy; best = index }
             }
-            chosen.append(all[best])
+            chosenScales.append(allScales[best])
         }
-        return chosen
     }
 
+    /// Grows the buffers to hold `width x height` (never shrinks them). The layouts depend only
+    /// on the capacity, so the compiled cascades stay valid for every smaller image.
     private func prepare(width: Int, height: Int) {
-        if width == imageWidth && height == imageHeight { return }
-        imageWidth = width
-        imageHeight = height
+        if width <= capacityWidth && height <= capacityHeight { return }
+        let width = max(width, capacityWidth), height = max(height, capacityHeight)
+        capacityWidth = width
+        capacityHeight = height
         resized?.deallocate()
         dense?.deallocate()
         split?.deallocate()
         tiltedScratch?.deallocate()
-        resizers = []
         let tilted = classifier.hasTiltedFeatures
         let regions = tilted ? 3 : 2
         let padding = 64
@@ -542,39 +571,35 @@ public final class CascadeDetector {
         splitProgram = CompiledCascade(classifier, layout: splitLayout)
     }
 
-    private func resizer(index: Int, width: Int, height: Int) -> BilinearResizer {
-        while resizers.count <= index {
-            resizers.append(BilinearResizer(sourceWidth: imageWidth, sourceHeight: imageHeight, width: 1, height: 1))
-        }
-        let existing = resizers[index]
-        if existing.width == width && existing.height == height { return existing }
-        let made = BilinearResizer(sourceWidth: imageWidth, sourceHeight: imageHeight, width: width, height: height)
-        resizers[index] = made
-        return made
-    }
-
     /// Raw hits before grouping, in the order OpenCV's single-threaded run reports them.
     public func detectCandidates(_ image: GrayPlane, parameters: DetectionParameters = DetectionParameters()) -> [DetectionBox] {
-        // The scale plan depends only on the image size and the parameters: reuse it from frame to
-        // frame (with the hit list's storage) so steady-state detection does not rebuild it.
+        collectCandidates(image, parameters: parameters)
+        return candidates
+    }
+
+    /// Fills `candidates` with the raw hits, keeping its capacity.
+    private func collectCandidates(_ image: GrayPlane, parameters: DetectionParameters) {
+        candidates.removeAll(keepingCapacity: true)
+        // The scale plan depends only on the image size and the parameters: reuse it while they
+        // stay the same (a tile), rebuild it in place when they change (a moving region).
         let key = PlanKey(width: image.width, height: image.height, parameters: parameters)
         if planKey != key {
-            plan = makePlan(imageWidth: image.width, imageHeight: image.height, parameters: parameters)
+            makePlan(imageWidth: image.width, imageHeight: image.height, parameters: parameters)
             planKey = key
         }
-        let geometry = plan.geometry
-        guard !geometry.isEmpty else { return [] }
+        guard !geometry.isEmpty else { return }
         prepare(width: image.width, height: image.height)
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
         hits.removeAll(keepingCapacity: true)
-        for (scaleIndex, g) in geometry.enumerated() {
+        for scaleIndex in geometry.indices {
+            let g = geometry[scaleIndex]
             let plane: UnsafePointer<UInt8>
             let planeStride: Int
             if g.width == image.width && g.height == image.height {
                 plane = image.base
                 planeStride = image.stride
             } else {
-                let resizer = resizer(index: scaleIndex, width: g.width, height: g.height)
+                resizer.configure(sourceWidth: image.width, sourceHeight: image.height, width: g.width, height: g.height)
                 resizer.resize(source: image.base, sourceStride: image.stride, destination: resized!, destinationStride: g.width)
                 plane = UnsafePointer(resized!)
                 planeStride = g.width
@@ -608,24 +633,27 @@ public final class CascadeDetector {
                 y += g.step
             }
         }
-        return hits.map { hit in
+        for hit in hits {
             let scale = geometry[hit.scale].scale
-            return DetectionBox(
+            candidates.append(DetectionBox(
                 x: Int((Float(hit.x) * scale).rounded(.toNearestOrEven)),
                 y: Int((Float(hit.y) * scale).rounded(.toNearestOrEven)),
                 width: Int((Float(windowWidth) * scale).rounded(.toNearestOrEven)),
-                height: Int((Float(windowHeight) * scale).rounded(.toNearestOrEven)))
+                height: Int((Float(windowHeight) * scale).rounded(.toNearestOrEven))))
         }
     }
 
     /// Copies the dense integral planes into the split (even/odd column) layout.
     private func splitColumns(width: Int, height: Int, squares: Bool, tilted: Bool) {
         let source = dense!, target = split!
-        var regions: [(Int, Int)] = [(0, 0)]
-        if squares { regions.append((denseLayout.squaresOffset, splitLayout.squaresOffset)) }
-        if tilted { regions.append((denseLayout.tiltedOffset, splitLayout.tiltedOffset)) }
         let evenCount = (width + 1) / 2, oddCount = width / 2
-        for (from, to) in regions {
+        for region in 0..<(1 + (squares ? 1 : 0) + (tilted ? 1 : 0)) {
+            let from: Int, to: Int
+            switch region {
+            case 0: (from, to) = (0, 0)
+            case 1 where squares: (from, to) = (denseLayout.squaresOffset, splitLayout.squaresOffset)
+            default: (from, to) = (denseLayout.tiltedOffset, splitLayout.tiltedOffset)
+            }
             for row in 0..<height {
                 let input = source + from + row * denseLayout.rowStride
                 let even = target + to + row * splitLayout.rowStride

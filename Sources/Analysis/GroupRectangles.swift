@@ -46,41 +46,9 @@ func similarBoxes(_ first: DetectionBox, _ second: DetectionBox, eps: Double) ->
 /// classes in order of their first member, as `cv::partition` does. Returns the labels and the
 /// class count.
 func partitionBoxes(_ boxes: [DetectionBox], eps: Double) -> (labels: [Int], classCount: Int) {
-    let count = boxes.count
-    var parent = [Int](0..<count)
-    var rank = [Int](repeating: 0, count: count)
-    func find(_ node: Int) -> Int {
-        var root = node
-        while parent[root] != root { root = parent[root] }
-        var current = node
-        while parent[current] != root {
-            let next = parent[current]
-            parent[current] = root
-            current = next
-        }
-        return root
-    }
-    for first in 0..<count {
-        for second in (first + 1)..<max(first + 1, count) where similarBoxes(boxes[first], boxes[second], eps: eps) {
-            let a = find(first), b = find(second)
-            if a == b { continue }
-            if rank[a] < rank[b] { parent[a] = b }
-            else if rank[a] > rank[b] { parent[b] = a }
-            else { parent[b] = a; rank[a] += 1 }
-        }
-    }
-    var classOfRoot = [Int](repeating: -1, count: count)
-    var labels = [Int](repeating: 0, count: count)
-    var classCount = 0
-    for index in 0..<count {
-        let root = find(index)
-        if classOfRoot[root] < 0 {
-            classOfRoot[root] = classCount
-            classCount += 1
-        }
-        labels[index] = classOfRoot[root]
-    }
-    return (labels, classCount)
+    var grouping = RectangleGrouping()
+    let classCount = grouping.partition(boxes, eps: eps)
+    return (grouping.labels, classCount)
 }
 
 /// OpenCV's `saturate_cast<int>(float)`: round half to even, clamp to Int32.
@@ -100,58 +68,138 @@ func saturatingRound(_ value: Float) -> Int {
 /// `eps` of its size) is dropped when the other has more than `max(3, n)` members, or when it
 /// has fewer than 3 members itself.
 public func groupRectangles(_ boxes: [DetectionBox], groupThreshold: Int, eps: Double = 0.2) -> [DetectionBox] {
-    guard groupThreshold > 0, !boxes.isEmpty else { return boxes }
-    let (labels, classCount) = partitionBoxes(boxes, eps: eps)
-    var sums = [(x: Int, y: Int, width: Int, height: Int)](repeating: (0, 0, 0, 0), count: classCount)
-    var weights = [Int](repeating: 0, count: classCount)
-    for (index, label) in labels.enumerated() {
-        sums[label].x += boxes[index].x
-        sums[label].y += boxes[index].y
-        sums[label].width += boxes[index].width
-        sums[label].height += boxes[index].height
-        weights[label] += 1
-    }
-    var averaged: [DetectionBox] = []
-    averaged.reserveCapacity(classCount)
-    for label in 0..<classCount {
-        let scale: Float = 1 / Float(weights[label])
-        let sum = sums[label]
-        averaged.append(DetectionBox(
-            x: saturatingRound(Float(sum.x) * scale), y: saturatingRound(Float(sum.y) * scale),
-            width: saturatingRound(Float(sum.width) * scale), height: saturatingRound(Float(sum.height) * scale)))
-    }
+    var grouping = RectangleGrouping()
     var result: [DetectionBox] = []
-    for first in 0..<classCount {
-        let box = averaged[first]
-        let members = weights[first]
-        if members <= groupThreshold { continue }
-        var swallowed = false
-        for second in 0..<classCount where second != first {
-            let otherMembers = weights[second]
-            if otherMembers <= groupThreshold { continue }
-            let other = averaged[second]
-            let dx = Int((Double(other.width) * eps).rounded(.toNearestOrEven))
-            let dy = Int((Double(other.height) * eps).rounded(.toNearestOrEven))
-            if box.x >= other.x - dx && box.y >= other.y - dy
-                && box.x + box.width <= other.x + other.width + dx
-                && box.y + box.height <= other.y + other.height + dy
-                && (otherMembers > max(3, members) || members < 3) {
-                swallowed = true
-                break
+    grouping.group(boxes, groupThreshold: groupThreshold, eps: eps, into: &result)
+    return result
+}
+
+/// `groupRectangles` with its working arrays kept from call to call, so that a detector grouping
+/// every frame's hits allocates nothing once they have grown.
+struct RectangleGrouping {
+    private var parent: [Int] = []
+    private var rank: [Int] = []
+    private var classOfRoot: [Int] = []
+    /// After `partition`: the class of each box.
+    private(set) var labels: [Int] = []
+    private var sums: [(x: Int, y: Int, width: Int, height: Int)] = []
+    private var weights: [Int] = []
+    private var averaged: [DetectionBox] = []
+
+    private mutating func find(_ node: Int) -> Int {
+        var root = node
+        while parent[root] != root { root = parent[root] }
+        var current = node
+        while parent[current] != root {
+            let next = parent[current]
+            parent[current] = root
+            current = next
+        }
+        return root
+    }
+
+    private static func fill<Element>(_ array: inout [Element], _ value: Element, _ count: Int) {
+        array.removeAll(keepingCapacity: true)
+        array.append(contentsOf: repeatElement(value, count: count))
+    }
+
+    /// Fills `labels` as `partitionBoxes` returns them; returns the class count.
+    mutating func partition(_ boxes: [DetectionBox], eps: Double) -> Int {
+        let count = boxes.count
+        parent.removeAll(keepingCapacity: true)
+        parent.append(contentsOf: 0..<count)
+        Self.fill(&rank, 0, count)
+        for first in 0..<count {
+            for second in (first + 1)..<max(first + 1, count) where similarBoxes(boxes[first], boxes[second], eps: eps) {
+                let a = find(first), b = find(second)
+                if a == b { continue }
+                if rank[a] < rank[b] { parent[a] = b }
+                else if rank[a] > rank[b] { parent[b] = a }
+                else { parent[b] = a; rank[a] += 1 }
             }
         }
-        if !swallowed { result.append(box) }
+        Self.fill(&classOfRoot, -1, count)
+        Self.fill(&labels, 0, count)
+        var classCount = 0
+        for index in 0..<count {
+            let root = find(index)
+            if classOfRoot[root] < 0 {
+                classOfRoot[root] = classCount
+                classCount += 1
+            }
+            labels[index] = classOfRoot[root]
+        }
+        return classCount
     }
-    return result
+
+    /// As `groupRectangles`, into `result` (emptied first, capacity kept).
+    mutating func group(_ boxes: [DetectionBox], groupThreshold: Int, eps: Double, into result: inout [DetectionBox]) {
+        result.removeAll(keepingCapacity: true)
+        guard groupThreshold > 0, !boxes.isEmpty else {
+            result.append(contentsOf: boxes)
+            return
+        }
+        let classCount = partition(boxes, eps: eps)
+        Self.fill(&sums, (0, 0, 0, 0), classCount)
+        Self.fill(&weights, 0, classCount)
+        for index in labels.indices {
+            let label = labels[index]
+            sums[label].x += boxes[index].x
+            sums[label].y += boxes[index].y
+            sums[label].width += boxes[index].width
+            sums[label].height += boxes[index].height
+            weights[label] += 1
+        }
+        averaged.removeAll(keepingCapacity: true)
+        for label in 0..<classCount {
+            let scale: Float = 1 / Float(weights[label])
+            let sum = sums[label]
+            averaged.append(DetectionBox(
+                x: saturatingRound(Float(sum.x) * scale), y: saturatingRound(Float(sum.y) * scale),
+                width: saturatingRound(Float(sum.width) * scale), height: saturatingRound(Float(sum.height) * scale)))
+        }
+        for first in 0..<classCount {
+            let box = averaged[first]
+            let members = weights[first]
+            if members <= groupThreshold { continue }
+            var swallowed = false
+            for second in 0..<classCount where second != first {
+                let otherMembers = weights[second]
+                if otherMembers <= groupThreshold { continue }
+                let other = averaged[second]
+                let dx = Int((Double(other.width) * eps).rounded(.toNearestOrEven))
+                let dy = Int((Double(other.height) * eps).rounded(.toNearestOrEven))
+                if box.x >= other.x - dx && box.y >= other.y - dy
+                    && box.x + box.width <= other.x + other.width + dx
+                    && box.y + box.height <= other.y + other.height + dy
+                    && (otherMembers > max(3, members) || members < 3) {
+                    swallowed = true
+                    break
+                }
+            }
+            if !swallowed { result.append(box) }
+        }
+    }
 }
 
 /// Intersects each box with the image `width x height` and drops those left empty, as OpenCV's
 /// `clipObjects` does after `detectMultiScale`.
 public func clipBoxes(_ boxes: [DetectionBox], width: Int, height: Int) -> [DetectionBox] {
-    boxes.compactMap { box in
+    var clipped = boxes
+    clipBoxes(&clipped, width: width, height: height)
+    return clipped
+}
+
+/// `clipBoxes` in place, keeping the order.
+func clipBoxes(_ boxes: inout [DetectionBox], width: Int, height: Int) {
+    var kept = 0
+    for index in boxes.indices {
+        let box = boxes[index]
         let left = max(box.x, 0), top = max(box.y, 0)
         let right = min(box.x + box.width, width), bottom = min(box.y + box.height, height)
-        guard right > left, bottom > top else { return nil }
-        return DetectionBox(x: left, y: top, width: right - left, height: bottom - top)
+        guard right > left, bottom > top else { continue }
+        boxes[kept] = DetectionBox(x: left, y: top, width: right - left, height: bottom - top)
+        kept += 1
     }
+    boxes.removeLast(boxes.count - kept)
 }

@@ -110,12 +110,12 @@ public final class Redactor {
         return RedactedFrame(frame: frame, maskedFraction: fraction, wholeFrameMasked: false)
     }
 
-    /// Fails closed on a compressed frame that cannot be redacted: its payload bytes are zeroed
-    /// (so not even `RedactedFrame.bytes` holds them) and dropped; counted as a full-frame mask.
+    /// Fails closed on a compressed frame that cannot be redacted: the payload is dropped and the
+    /// whole buffer zeroed, since `RedactedFrame.bytes` exposes all of it and a capture buffer
+    /// past this payload still holds older, longer frames. Counted as a full-frame mask. (Only
+    /// failures come here; a megabyte memset is cheap beside what failed.)
     func dropCompressed(_ frame: consuming Frame) -> RedactedFrame {
-        let bytes = frame.planeBytes(0)
-        let count = min(max(frame.payloadSize, 0), bytes.count)
-        if count > 0 { UnsafeMutableRawBufferPointer(rebasing: bytes[0..<count]).initializeMemory(as: UInt8.self, repeating: 0) }
+        frame.buffer.bytes.initializeMemory(as: UInt8.self, repeating: 0)
         frame.payloadSize = 0
         counters.fullFrameMasks &+= 1
         counters.maskedFractionSum += 1
@@ -280,7 +280,8 @@ public final class Redactor {
         let width = frame.width, height = frame.height
         let chromaWidth = (width + 1) / 2
         var luma: SamplePlane
-        var chroma: [SamplePlane] = []
+        // Two optional planes rather than an array: an array would be a malloc every frame.
+        var chroma: (blue: SamplePlane, red: SamplePlane)? = nil
         var horizontal = 2, vertical = 2
         let first = frame.plane(0), firstBase = frame.planeBytes(0).baseAddress!
         switch frame.format {
@@ -289,24 +290,22 @@ public final class Redactor {
         case .i420, .i422:
             luma = SamplePlane(base: firstBase, width: width, height: height, stride: first.stride)
             vertical = frame.format == .i420 ? 2 : 1
-            for index in 1...2 {
-                let plane = frame.plane(index)
-                chroma.append(SamplePlane(base: frame.planeBytes(index).baseAddress!, width: plane.width,
-                                          height: plane.height, stride: plane.stride))
-            }
+            let blue = frame.plane(1), red = frame.plane(2)
+            chroma = (SamplePlane(base: frame.planeBytes(1).baseAddress!, width: blue.width, height: blue.height, stride: blue.stride),
+                      SamplePlane(base: frame.planeBytes(2).baseAddress!, width: red.width, height: red.height, stride: red.stride))
         case .nv12:
             luma = SamplePlane(base: firstBase, width: width, height: height, stride: first.stride)
             let plane = frame.plane(1), base = frame.planeBytes(1).baseAddress!
-            chroma.append(SamplePlane(base: base, width: chromaWidth, height: plane.height, stride: plane.stride, step: 2))
-            chroma.append(SamplePlane(base: base + 1, width: chromaWidth, height: plane.height, stride: plane.stride, step: 2))
+            chroma = (SamplePlane(base: base, width: chromaWidth, height: plane.height, stride: plane.stride, step: 2),
+                      SamplePlane(base: base + 1, width: chromaWidth, height: plane.height, stride: plane.stride, step: 2))
         case .yuyv:
             vertical = 1
             luma = SamplePlane(base: firstBase, width: width, height: height, stride: first.stride, step: 2)
-            chroma.append(SamplePlane(base: firstBase + 1, width: chromaWidth, height: height, stride: first.stride, step: 4))
-            chroma.append(SamplePlane(base: firstBase + 3, width: chromaWidth, height: height, stride: first.stride, step: 4))
+            chroma = (SamplePlane(base: firstBase + 1, width: chromaWidth, height: height, stride: first.stride, step: 4),
+                      SamplePlane(base: firstBase + 3, width: chromaWidth, height: height, stride: first.stride, step: 4))
         }
         let chromaStride = chromaWidth
-        if !chroma.isEmpty {
+        if chroma != nil {
             // Per region rather than over their bounding box: regions are few and small, and
             // each chroma sample depends only on the final luma mask, so overlaps are harmless.
             for region in regions {
@@ -319,8 +318,9 @@ public final class Redactor {
             applyMethod(luma, region: region.rectangle, size: region.size, mask: lumaMask.base, maskStride: width)
             let chromaRegion = region.rectangle.subsampled(horizontal: horizontal, vertical: vertical)
             let chromaSize = max(1, (region.size + horizontal - 1) / horizontal)
-            for plane in chroma {
-                applyMethod(plane, region: chromaRegion, size: chromaSize, mask: chromaMask.base, maskStride: chromaStride)
+            if let chroma {
+                applyMethod(chroma.blue, region: chromaRegion, size: chromaSize, mask: chromaMask.base, maskStride: chromaStride)
+                applyMethod(chroma.red, region: chromaRegion, size: chromaSize, mask: chromaMask.base, maskStride: chromaStride)
             }
         }
     }

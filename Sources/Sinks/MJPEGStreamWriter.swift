@@ -164,7 +164,7 @@ public final class MJPEGStreamWriter: RedactedSink {
             try index.append(text.written)
         } catch {
             let note = stream.removeLast(jpeg.count)
-            throw SinkError(path: error.path, reason: error.reason + "; the frame's JPEG in \(path): " + note)
+            throw SinkError(path: error.path, reason: error.reason + "; the frame's JPEG in \(path): " + note, errno: error.errno)
         }
         firstCaptureTime = first
         size = (frame.width, frame.height)

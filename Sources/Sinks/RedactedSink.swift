@@ -8,10 +8,14 @@ public import Redaction
 public struct SinkError: Error, CustomStringConvertible, Equatable {
     public var path: String
     public var reason: String
+    /// The errno of the failed system call, when one failed (ENOSPC lets a caller free space;
+    /// the text is in `reason` either way).
+    public var errno: Int32?
 
-    public init(path: String, reason: String) {
+    public init(path: String, reason: String, errno: Int32? = nil) {
         self.path = path
         self.reason = reason
+        self.errno = errno
     }
 
     public var description: String { "\(path): \(reason)" }

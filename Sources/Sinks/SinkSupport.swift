@@ -20,7 +20,8 @@ let sinkFolderMode: mode_t = 0o750
 extension SinkError {
     /// A failed system call: "`call` failed: No space left on device (errno 28)".
     static func system(_ call: String, path: String, errno code: Int32, note: String = "") -> SinkError {
-        SinkError(path: path, reason: "\(call) failed: \(errnoText(code)) (errno \(code))" + (note.isEmpty ? "" : "; " + note))
+        SinkError(path: path, reason: "\(call) failed: \(errnoText(code)) (errno \(code))" + (note.isEmpty ? "" : "; " + note),
+                  errno: code)
     }
 }
 
@@ -31,8 +32,8 @@ func errnoText(_ code: Int32) -> String {
 
 // MARK: - System calls
 
-/// Opens `path` for writing, creating it with `sinkFileMode` (and, for an existing regular
-/// file, setting that mode, so an old world-readable file does not stay so).
+/// Opens `path` for writing, creating it with `sinkFileMode` (less the umask), and taking any
+/// permission beyond that mode away from an existing regular file.
 func openForWriting(_ path: String, truncate: Bool, exclusive: Bool = false) throws(SinkError) -> Int32 {
     var flags = O_WRONLY | O_CREAT | O_CLOEXEC
     if truncate { flags |= O_TRUNC }
@@ -46,8 +47,11 @@ func openForWriting(_ path: String, truncate: Bool, exclusive: Bool = false) thr
     guard fstat(descriptor, &info) == 0 else { return descriptor }
     let kind = info.st_mode & S_IFMT
     // Only regular files: a sink pointed at a device (a pipe, /dev/null) must not chmod it.
-    if kind == S_IFREG, info.st_mode & 0o777 != sinkFileMode {
-        _ = fchmod(descriptor, sinkFileMode)
+    // Only ever removes bits (an old world-readable file loses them), so a stricter umask
+    // (0600) is kept.
+    let current = info.st_mode & 0o7777
+    if kind == S_IFREG, current & ~sinkFileMode != 0 {
+        _ = fchmod(descriptor, current & sinkFileMode)
     }
     // A pipe (`mkfifo`, feeding ffmpeg) whose reader goes away would raise SIGPIPE on the next
     // write and kill the firmware; ignored, the write fails with EPIPE, which is reported like

@@ -24,7 +24,7 @@ public import Redaction
 ///
 /// "Oldest" is by modification time, then name: at start the writer lists the snapshots already
 /// in the folder (from an earlier run, whose sequence numbers may be higher), deletes leftover
-/// temporary files, and prunes to `keep` with its first snapshot.
+/// temporary files, and prunes to `keep` at once.
 public final class SnapshotWriter: RedactedSink {
     public let name = "snapshot"
     public let folder: String
@@ -76,6 +76,15 @@ public final class SnapshotWriter: RedactedSink {
         }
         existing.sort { $0.time != $1.time ? $0.time < $1.time : $0.name < $1.name }
         kept = existing.map(\.name)
+        // A folder left over-full (a smaller `keep` than last run) is brought down now, not at
+        // the first snapshot. A file that cannot be deleted is an error counted here and tried
+        // again at each snapshot, rather than a reason not to start.
+        do {
+            try prune()
+        } catch {
+            statistics.errors &+= 1
+            lastError = error
+        }
     }
 
     /// Whether `name` is a file this writer makes: `snapshot-` and digits and `.jpg`.

@@ -297,6 +297,34 @@ struct CoefficientTests {
         #expect(try decodedPlanes(editor.rewrite(jpeg)) == decodedPlanes(jpeg))
     }
 
+    @Test("random byte damage anywhere: each frame is either rewritten (and decodes) or a typed error, all counted")
+    func damagedFrames() throws {
+        let jpeg = try CoefficientSamples.frame420()
+        let editor = JPEGCoefficientEditor()
+        var generator = SplitMix64(state: 0xDA_3A6E)
+        var rewritten = 0, failed = 0
+        for _ in 0..<300 {
+            var damaged = jpeg
+            for _ in 0..<Int.random(in: 1...8, using: &generator) {
+                damaged[Int.random(in: 2..<damaged.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)
+            }
+            do {
+                let output = try editor.rewrite(damaged) { editor, geometry in
+                    editor.apply(.pixelate(cellSize: 32), region: PixelRectangle(left: 0, top: 0, right: geometry.mcuColumns, bottom: 4),
+                                 mcuMask: nil, maskStride: 0)
+                }
+                // Damage a decoder cannot detect (one valid code turned into another) still
+                // yields a well-formed JPEG.
+                _ = try decodedPlanes(output)
+                rewritten += 1
+            } catch is JPEGError {
+                failed += 1
+            }
+        }
+        #expect(rewritten + failed == 300 && failed > 100, "\(rewritten) rewritten, \(failed) failed")
+        #expect(editor.counters.decoded == rewritten && editor.counters.failed == failed)
+    }
+
     @Test("an output buffer too small is .outputTooSmall, counted, and the next frame works")
     func outputTooSmall() throws {
         let jpeg = try CoefficientSamples.frame420()
@@ -317,6 +345,17 @@ struct CoefficientTests {
             try jpeg.withUnsafeBytes { _ = try editor.read($0) }
         }
         #expect(editor.counters.tooLarge == 1)
+    }
+
+    @Test("a memory cap below the coefficient arrays' size is .limitExceeded, and the editor still works")
+    func memoryLimit() throws {
+        // 640x480 4:2:0 holds 1200 MCUs of 6 blocks of 128 bytes: 921,600 bytes of coefficients.
+        let jpeg = try CoefficientSamples.frame420()
+        let editor = JPEGCoefficientEditor(maximumMemory: 512 * 1024)
+        #expect(throws: JPEGError.self) { try jpeg.withUnsafeBytes { _ = try editor.read($0) } }
+        #expect(editor.counters.limitExceeded == 1)
+        let roomy = JPEGCoefficientEditor(maximumMemory: 2 << 20)
+        #expect(try decodedPlanes(roomy.rewrite(jpeg)) == decodedPlanes(jpeg))
     }
 
     @Test("MJPEG without Huffman tables (UVC webcams) is read with the standard tables")

@@ -25,7 +25,7 @@ import Testing
             #expect(image.pixels == luma, "\(format)")
         }
         #expect(writer.statistics.framesWritten == 3)
-        #expect(try permissions(path) == 0o640)
+        #expect(isSinkFileMode(try permissions(path)))
         #expect(try folder.names() == ["still.pgm"], "no temporary file is left behind")
     }
 
@@ -189,7 +189,7 @@ import Testing
         #expect(writer.statistics.errors == 1)
         #expect(writer.statistics.framesWritten == 1)
         // A file in the way of the folder fails at open.
-        FileManager.default.createFile(atPath: folder.file("plain"), contents: Data())
+        #expect(FileManager.default.createFile(atPath: folder.file("plain"), contents: Data()))
         #expect(throws: SinkError.self) { try ImageFolderWriter(folder: folder.file("plain")) }
         #expect(throws: SinkError.self) { try ImageFolderWriter(folder: folder.file("a/b/c")) }
     }

@@ -151,12 +151,18 @@ import Glibc
         let folder = try SinkTemporaryFolder()
         let path = folder.file("out.mjpeg")
         // An old file that anyone could read must not stay so.
-        FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]), attributes: [.posixPermissions: 0o666])
+        #expect(FileManager.default.createFile(atPath: path, contents: Data([1, 2, 3]), attributes: [.posixPermissions: 0o666]))
         let writer = try MJPEGStreamWriter(path: path)
         try writer.close()
-        #expect(try permissions(path) == 0o640)
+        #expect(isSinkFileMode(try permissions(path)))
         #expect(try permissions(path + ".index") & 0o007 == 0)
         #expect(try fileBytes(path).isEmpty, "an existing file is truncated")
+        // A stricter mode is kept: the writer only ever takes permissions away.
+        let strict = folder.file("strict.mjpeg")
+        #expect(FileManager.default.createFile(atPath: strict, contents: Data(), attributes: [.posixPermissions: 0o600]))
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: strict)
+        try MJPEGStreamWriter(path: strict).close()
+        #expect(try permissions(strict) == 0o600)
     }
 
     @Test func steadyStateAllocatesNoFrameMemory() throws {
@@ -189,6 +195,7 @@ import Glibc
             } catch {
                 #expect(error.path == path)
                 #expect(error.reason.contains("No space left on device (errno \(ENOSPC))"), "\(error)")
+                #expect(error.errno == ENOSPC)
             }
         }
         #expect(writer.statistics.errors == 3)

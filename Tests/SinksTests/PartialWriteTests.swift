@@ -80,6 +80,7 @@ private final class WriteScript {
             Issue.record("the scripted index failure did not fail the write")
         } catch {
             #expect(error.path == path + ".index")
+            #expect(error.errno == EIO)
             #expect(error.reason.contains("errno \(EIO)") && error.reason.contains(path), "\(error)")
         }
         #expect(try fileBytes(path).count == firstLength, "the JPEG without an index line is gone")

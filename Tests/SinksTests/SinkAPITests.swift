@@ -29,11 +29,14 @@ import Testing
         while let match = code.range(of: #"\b(public|package|open)\b"#, options: .regularExpression, range: searchStart..<code.endIndex) {
             var end = match.upperBound
             var depth = 0
+            // An import ends with its line.
+            let isImport = code[match.upperBound...].hasPrefix(" import ")
             while end < code.endIndex {
                 let character = code[end]
                 if character == "(" { depth += 1 }
                 if character == ")" { depth -= 1 }
                 if depth == 0 && (character == "{" || character == "=") { break }
+                if isImport && character == "\n" { break }
                 end = code.index(after: end)
             }
             signatures.append(String(code[match.lowerBound..<end]))

@@ -193,6 +193,12 @@ func permissions(_ path: String) throws -> Int {
     return (attributes[.posixPermissions] as? NSNumber)?.intValue ?? -1
 }
 
+/// Whether a file's mode is what sinks promise: the owner reads and writes, the group may read,
+/// no one else has anything (0640, or stricter by the umask, but never looser).
+func isSinkFileMode(_ mode: Int) -> Bool {
+    mode & ~0o640 == 0 && mode & 0o600 == 0o600
+}
+
 /// A path this process cannot open for writing even as root: a read-only sysfs attribute for
 /// root (root ignores permission bits on ordinary files), a 0444 file otherwise.
 func unwritableFile(in folder: SinkTemporaryFolder) throws -> String {
@@ -204,6 +210,6 @@ func unwritableFile(in folder: SinkTemporaryFolder) throws -> String {
         return path
     }
     let path = folder.file("read-only.mjpeg")
-    FileManager.default.createFile(atPath: path, contents: Data([1]), attributes: [.posixPermissions: 0o444])
+    _ = FileManager.default.createFile(atPath: path, contents: Data([1]), attributes: [.posixPermissions: 0o444])
     return path
 }

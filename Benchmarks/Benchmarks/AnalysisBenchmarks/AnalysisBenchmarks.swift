@@ -1,6 +1,7 @@
 // Analysis kernels on real frames of the sample footage at 640x480 and 1280x720: motion on the
 // 1/4 grey image, each required cascade over the whole frame (one thread), the tracker with
-// 20 objects, and the budget scheduler at a 20 ms budget. Frames are decoded once in setup.
+// 20 objects, the budget scheduler at a 20 ms budget, and the detect stage's work on the footage
+// with the motion detector's regions at a fixed amount of work. Frames are decoded once in setup.
 
 import Analysis
 import Benchmark
@@ -63,6 +64,58 @@ let cascades = [
     ("fullbody", "haarcascades/haarcascade_fullbody.xml", DetectionParameters(scaleFactor: 1.1, minNeighbors: 3)),
     ("licence_plate_rus_16stages", "haarcascades/haarcascade_licence_plate_rus_16stages.xml", DetectionParameters(scaleFactor: 1.1, minNeighbors: 3)),
 ]
+
+let workMetric = BenchmarkMetric.custom("Work units (thousands)", polarity: .prefersSmaller, useScalingFactor: false)
+let unverifiedMetric = BenchmarkMetric.custom("Unverified (permille)", polarity: .prefersSmaller, useScalingFactor: false)
+
+/// Footage frames with the moving regions motion found in each, and a scheduler that keeps its
+/// result from frame to frame as the detect stage does.
+final class FootageSchedule {
+    let width: Int, height: Int
+    let frames: [[UInt8]]
+    let regions: [[DetectionBox]]
+    let scheduler: BudgetScheduler
+    var result = ScheduleResult()
+    var index = 0
+
+    init(name: String, frames count: Int) throws {
+        let footage = footageFrames(name, count: count)
+        width = footage.width
+        height = footage.height
+        frames = footage.frames
+        let small = DetectionSize(width: width / 4, height: height / 4)
+        let motion = MotionDetector(width: small.width, height: small.height)
+        var image = [UInt8](repeating: 0, count: small.width * small.height)
+        var regions: [[DetectionBox]] = []
+        for frame in frames {
+            frame.withUnsafeBytes { source in
+                image.withUnsafeMutableBytes { destination in
+                    downscaleBox(source: source.baseAddress!, width: footage.width, height: footage.height, stride: footage.width,
+                                 factor: 4, destination: destination.baseAddress!, destinationStride: small.width)
+                }
+            }
+            regions.append(motion.update(image: image).regions.map { $0.fullFrameBox(factor: 4) })
+        }
+        self.regions = regions
+        // The pipeline's default detectors (ObscuraRuntime's AnalysisSettings).
+        scheduler = try BudgetScheduler(detectors: [
+            ScheduledDetector(objectClass: .person, detector: cascade("haarcascades/haarcascade_fullbody.xml"),
+                              parameters: DetectionParameters(scaleFactor: 1.1, minNeighbors: 3)),
+            ScheduledDetector(objectClass: .face, detector: cascade("haarcascades/haarcascade_frontalface_default.xml"),
+                              parameters: DetectionParameters(scaleFactor: 1.2, minNeighbors: 3)),
+        ])
+    }
+
+    func step(_ benchmark: Benchmark, budget: FrameBudget) {
+        frames[index].withUnsafeBufferPointer { pixels in
+            let plane = GrayPlane(base: pixels.baseAddress!, width: width, height: height, stride: width)
+            scheduler.schedule(plane, motionRegions: regions[index], budget: budget, into: &result)
+        }
+        benchmark.measurement(workMetric, result.workUsed / 1000)
+        benchmark.measurement(unverifiedMetric, Int((result.unverifiedFraction * 1000).rounded()))
+        index = (index + 1) % frames.count
+    }
+}
 
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
@@ -128,6 +181,20 @@ let benchmarks: @Sendable () -> Void = {
                 index = (index + 1) % footage.frames.count
             }
         }
+    }
+
+    // The detect stage's work on the footage at a fixed amount of work, so that before/after
+    // comparisons do not depend on how busy the machine is (a time budget does: a slower run
+    // examines less). Motion regions come from the motion detector on the 1/4 image, as in the
+    // pipeline; one frame per sample, the same frames in the same order on every run.
+    for (label, budget) in [("no limit", FrameBudget.unlimited), ("120k work units", FrameBudget.workUnits(120_000))] {
+        Benchmark("Detect stage on footage 640x480, person and face, \(label)",
+                  configuration: .init(metrics: [.wallClock, .cpuUser, .mallocCountTotal, workMetric, unverifiedMetric],
+                                       timeUnits: .microseconds, warmupIterations: 0, scalingFactor: .one,
+                                       maxDuration: .seconds(120), maxIterations: 120),
+                  closure: { benchmark, context in
+                      for _ in benchmark.scaledIterations { context.step(benchmark, budget: budget) }
+                  }, setup: { try FootageSchedule(name: "vtest_640x480.mjpeg", frames: 60) })
     }
 
     Benchmark("Tracker and counting, 20 objects") { benchmark in
