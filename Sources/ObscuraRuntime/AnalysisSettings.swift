@@ -14,8 +14,12 @@ public struct DetectorSetting: Sendable, Equatable {
     public var minNeighbors: Int
     public var minWidth: Int
     public var minHeight: Int
+    /// Run the cascade on the mirror image (for one-sided cascades such as the profile face).
+    public var mirrored: Bool
 
-    public init(objectClass: ObjectClass, cascade: String, scaleFactor: Double, minNeighbors: Int, minWidth: Int, minHeight: Int) {
+    public init(objectClass: ObjectClass, cascade: String, scaleFactor: Double, minNeighbors: Int, minWidth: Int, minHeight: Int,
+                mirrored: Bool = false) {
+        self.mirrored = mirrored
         self.objectClass = objectClass
         self.cascade = cascade
         self.scaleFactor = scaleFactor
@@ -59,6 +63,21 @@ public struct AnalysisSettings: Sendable, Equatable {
                         scaleFactor: 1.2, minNeighbors: 3, minWidth: 0, minHeight: 0),
     ]
 
+    /// For offline redaction, where time is not limited: people, and faces by every frontal and
+    /// profile cascade OpenCV ships (the profile cascade both ways round), at finer scale steps.
+    public static let thoroughDetectors = [
+        DetectorSetting(objectClass: .person, cascade: "haarcascades/haarcascade_fullbody.xml",
+                        scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0),
+        DetectorSetting(objectClass: .face, cascade: "haarcascades/haarcascade_frontalface_default.xml",
+                        scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0),
+        DetectorSetting(objectClass: .face, cascade: "haarcascades/haarcascade_frontalface_alt2.xml",
+                        scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0),
+        DetectorSetting(objectClass: .face, cascade: "haarcascades/haarcascade_profileface.xml",
+                        scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0),
+        DetectorSetting(objectClass: .face, cascade: "haarcascades/haarcascade_profileface.xml",
+                        scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0, mirrored: true),
+    ]
+
     /// Reads the `analysis:` mapping.
     static func parse(_ mapping: SettingsMapping) throws(SettingsError) -> AnalysisSettings {
         var settings = AnalysisSettings()
@@ -68,7 +87,7 @@ public struct AnalysisSettings: Sendable, Equatable {
         if mapping.contains("detectors") {
             settings.detectors = []
             for entry in try mapping.mappings("detectors") {
-                try entry.rejectUnknownKeys(["class", "cascade", "scaleFactor", "minNeighbors", "minSize"])
+                try entry.rejectUnknownKeys(["class", "cascade", "scaleFactor", "minNeighbors", "minSize", "mirrored"])
                 let className = try entry.string("class")
                 guard let objectClass = ObjectClass(rawValue: className), objectClass != .motion else {
                     throw SettingsError(file: entry.file, line: entry.value("class")?.mark?.line, key: "\(entry.path).class",
@@ -87,7 +106,7 @@ public struct AnalysisSettings: Sendable, Equatable {
                     objectClass: objectClass, cascade: try entry.string("cascade"),
                     scaleFactor: try entry.optionalDouble("scaleFactor", in: 1.01...4) ?? 1.1,
                     minNeighbors: try entry.optionalInt("minNeighbors", in: 0...100) ?? 3,
-                    minWidth: minimum.0, minHeight: minimum.1))
+                    minWidth: minimum.0, minHeight: minimum.1, mirrored: try entry.optionalBool("mirrored") ?? false))
             }
         }
         if let counting = try mapping.optionalMapping("counting") {

@@ -307,8 +307,15 @@ func makeAnalysisStages(settings: AnalysisSettings, width: Int, height: Int, boa
         let parameters = DetectionParameters(
             scaleFactor: setting.scaleFactor, minNeighbors: setting.minNeighbors,
             minSize: DetectionSize(width: setting.minWidth, height: setting.minHeight))
-        detectors.append(ScheduledDetector(objectClass: setting.objectClass, detector: CascadeDetector(classifier: classifier),
-                                           parameters: parameters))
+        let cascade = CascadeDetector(classifier: classifier)
+        if setting.mirrored {
+            detectors.append(ScheduledDetector(
+                objectClass: setting.objectClass, regionDetector: MirroredDetector(cascade), parameters: parameters,
+                coarseParameters: ScheduledDetector.coarsened(parameters, windowWidth: classifier.windowWidth,
+                                                              windowHeight: classifier.windowHeight)))
+        } else {
+            detectors.append(ScheduledDetector(objectClass: setting.objectClass, detector: cascade, parameters: parameters))
+        }
     }
     var scheduler: BudgetScheduler?
     if !detectors.isEmpty {

@@ -18,8 +18,8 @@ struct RedactCommand: ParsableCommand {
             OUTPUT.index beside it), a Y4M file, a folder holding the redacted images under the input's \
             file names, or one still (its format chosen by OUTPUT's extension).
 
-            Every frame goes through the firmware's own stages: motion, the detectors of the config \
-            (default: people and faces), tracking, and redaction. Detectors run without a time limit \
+            Every frame goes through the firmware's own stages: motion, the detectors (the config's, \
+            else people and faces by OpenCV's frontal and profile cascades), tracking, and redaction. Detectors run without a time limit \
             unless --budget-ms is given, so the whole frame is examined. The default policy, \
             foreground, masks everything that differs from the background model, so the first frame \
             of a recording (no model yet) is masked whole. A single still has no background at all: \
@@ -153,6 +153,10 @@ struct RedactCommand: ParsableCommand {
         options.requireBoardMode = false
         var loaded = try orExit { () throws(SessionError) in try Session.loadConfig(options) }
         if let quality { loaded.output.quality = quality }
+        if config == nil {
+            // No device config: time is not limited, so use every face cascade, both ways round.
+            loaded.analysis.detectors = AnalysisSettings.thoroughDetectors
+        }
         // A config's camera, board and outputs describe a device, not this job.
         loaded.camera = nil
         loaded.board = nil
