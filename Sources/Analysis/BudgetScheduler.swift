@@ -170,6 +170,7 @@ public final class BudgetScheduler {
         result.deadlineMissed = missed
         result.scalesSkipped = spending.scalesSkipped
         result.workUsed = spending.workUsed
+        result.regionWorkUsed = spending.regionWorkUsed
         result.elapsed = elapsed
         finish(result)
     }
@@ -251,8 +252,15 @@ public final class BudgetScheduler {
         } catch {
             return .failed("\(error)")
         }
-        let passNanoseconds = Double(nanoseconds(clock.now - passStart))
+        let passDuration = nanoseconds(clock.now - passStart)
+        let passNanoseconds = Double(passDuration)
         spending.workUsed += cost.workUnits
+        if case .tile = source {
+            metrics.tilePassNanoseconds &+= UInt64(max(passDuration, 0))
+        } else {
+            spending.regionWorkUsed += cost.workUnits
+            metrics.regionPassNanoseconds &+= UInt64(max(passDuration, 0))
+        }
         if cost.workUnits > 0 {
             // A moving average, so that one slow pass (a page fault, another process) does not
             // throw the estimate far, while a board that is slower than assumed is learned in a
@@ -298,6 +306,7 @@ public final class BudgetScheduler {
         result.deadlineMissed = missed
         result.scalesSkipped = spending.scalesSkipped
         result.workUsed = spending.workUsed
+        result.regionWorkUsed = spending.regionWorkUsed
         result.elapsed = elapsed
         result.failure = failure
         finish(result)
@@ -310,6 +319,7 @@ public final class BudgetScheduler {
         metrics.unverifiedFractionTotal += result.unverifiedFraction
         metrics.scalesSkipped += result.scalesSkipped
         metrics.workUnitsUsed += result.workUsed
+        metrics.regionWorkUnitsUsed += result.regionWorkUsed
     }
 }
 
@@ -330,6 +340,7 @@ private struct Spending {
     let start: ContinuousClock.Instant
     let clock: ContinuousClock
     var workUsed = 0
+    var regionWorkUsed = 0
     var scalesSkipped = 0
 
     init(budget: FrameBudget, start: ContinuousClock.Instant, clock: ContinuousClock) {

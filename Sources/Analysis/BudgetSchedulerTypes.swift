@@ -199,6 +199,8 @@ public struct ScheduleResult: Sendable, Equatable {
     public var scalesSkipped: Int
     /// Work units of the passes that ran, in either mode.
     public var workUsed: Int
+    /// The part of `workUsed` spent on moving regions (the rest went to tiles).
+    public var regionWorkUsed: Int
     /// Wall time from the frame's start to the result.
     public var elapsed: Duration
     /// Set when the whole frame was failed closed.
@@ -213,6 +215,7 @@ public struct ScheduleResult: Sendable, Equatable {
         deadlineMissed = false
         scalesSkipped = 0
         workUsed = 0
+        regionWorkUsed = 0
         elapsed = .zero
         failure = nil
     }
@@ -225,6 +228,7 @@ public struct ScheduleResult: Sendable, Equatable {
         deadlineMissed = false
         scalesSkipped = 0
         workUsed = 0
+        regionWorkUsed = 0
         elapsed = .zero
         failure = nil
     }
@@ -241,6 +245,12 @@ public struct BudgetSchedulerMetrics: Sendable, Equatable {
     public var unverifiedFractionTotal = 0.0
     public var scalesSkipped = 0
     public var workUnitsUsed = 0
+    /// Where the work went: the part of `workUnitsUsed` spent on moving regions, and the host
+    /// time of the passes over moving regions and over tiles (the detectors alone, without the
+    /// scheduler's bookkeeping).
+    public var regionWorkUnitsUsed = 0
+    public var regionPassNanoseconds: UInt64 = 0
+    public var tilePassNanoseconds: UInt64 = 0
 
     public init() {}
 
