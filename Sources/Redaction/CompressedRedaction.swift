@@ -56,7 +56,7 @@ extension Redactor {
     /// so it decodes to the same pixels as the input. Analysis failed: every block is filled.
     ///
     /// Fails closed: a JPEG error (corrupt or truncated input, output too small) or no free
-    /// buffer in `outputPool` drops the frame (its payload zeroed, `wholeFrameMasked`), counted
+    /// buffer in `outputPool` drops the frame (its buffer zeroed, `wholeFrameMasked`), counted
     /// in `counters.compressedDropped` (and the JPEG error in `compressedJPEGCounters`). A raw
     /// frame given here takes the pixel path (`redact`).
     public func redactCompressed(_ frame: consuming Frame, analysis: RedactionInput, outputPool: FramePool) -> RedactedFrame {
