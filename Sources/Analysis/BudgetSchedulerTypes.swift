@@ -135,6 +135,15 @@ public struct BudgetSchedulerConfiguration: Sendable, Equatable {
     /// A tile scan vouches for the tile during this many frames (the frame of the scan counts as
     /// the first), provided no motion touches the tile in the meantime.
     public var verificationLifetimeFrames: Int = 8
+    /// Off (the default): any motion in a tile voids its scan, so every tile a walker crosses is
+    /// re-scanned each frame, on top of the walker's own region passes; on the sample footage
+    /// that is over half of a full-coverage frame's work. On: motion voids the scan only when a
+    /// moving region touching the tile was not examined by every detector in its frame; the
+    /// moving parts were examined at full parameters, the rest of the tile did not change, and
+    /// the scan still expires after `verificationLifetimeFrames`. The cost: an object that walks
+    /// in and then stops producing motion while something else in the tile keeps moving is
+    /// re-examined only when the tile's scan expires, instead of at once.
+    public var examinedMotionKeepsTilesVerified = false
     /// Time mode starts each detector with this cost per work unit and then learns its own.
     /// About what the frontal-face cascade costs per window on a small ARM board; erring high
     /// means early frames skip passes (more masking) rather than overrun.

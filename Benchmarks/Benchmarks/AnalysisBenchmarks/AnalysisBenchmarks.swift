@@ -90,7 +90,7 @@ final class FootageSchedule {
     var result = ScheduleResult()
     var index = 0
 
-    init(name: String, frames count: Int) throws {
+    init(name: String, frames count: Int, configuration: BudgetSchedulerConfiguration = BudgetSchedulerConfiguration()) throws {
         let footage = footageFrames(name, count: count)
         width = footage.width
         height = footage.height
@@ -115,7 +115,7 @@ final class FootageSchedule {
                               parameters: DetectionParameters(scaleFactor: 1.1, minNeighbors: 3)),
             ScheduledDetector(objectClass: .face, detector: cascade("haarcascades/haarcascade_frontalface_default.xml"),
                               parameters: DetectionParameters(scaleFactor: 1.2, minNeighbors: 3)),
-        ])
+        ], configuration: configuration)
     }
 
     func step(_ benchmark: Benchmark, budget: FrameBudget) {
@@ -208,14 +208,19 @@ let benchmarks: @Sendable () -> Void = {
     // comparisons do not depend on how busy the machine is (a time budget does: a slower run
     // examines less). Motion regions come from the motion detector on the 1/4 image, as in the
     // pipeline; one frame per sample, the same frames in the same order on every run.
-    for (label, budget) in [("no limit", FrameBudget.unlimited), ("120k work units", FrameBudget.workUnits(120_000))] {
+    var examinedMotion = BudgetSchedulerConfiguration()
+    examinedMotion.examinedMotionKeepsTilesVerified = true
+    for (label, budget, configuration) in [("no limit", FrameBudget.unlimited, BudgetSchedulerConfiguration()),
+                                           ("120k work units", .workUnits(120_000), BudgetSchedulerConfiguration()),
+                                           ("no limit, examined motion keeps tiles", .unlimited, examinedMotion),
+                                           ("120k work units, examined motion keeps tiles", .workUnits(120_000), examinedMotion)] {
         Benchmark("Detect stage on footage 640x480, person and face, \(label)",
                   configuration: .init(metrics: [.wallClock, threadCPUMetric, .mallocCountTotal, workMetric, regionWorkMetric, unverifiedMetric],
                                        timeUnits: .microseconds, warmupIterations: 0, scalingFactor: .one,
                                        maxDuration: .seconds(120), maxIterations: 120),
                   closure: { benchmark, context in
                       for _ in benchmark.scaledIterations { context.step(benchmark, budget: budget) }
-                  }, setup: { try FootageSchedule(name: "vtest_640x480.mjpeg", frames: 60) })
+                  }, setup: { try FootageSchedule(name: "vtest_640x480.mjpeg", frames: 60, configuration: configuration) })
     }
 
     Benchmark("Tracker and counting, 20 objects") { benchmark in
