@@ -75,7 +75,13 @@ struct CoefficientTests {
         let decoder = JPEGDecoder()
         let pool = makePool(count: 3)
         let progressive = try Tools.run("cjpeg", ["-quality", "80", "-progressive", try Fixtures.path("stills/frame_002.ppm")])
-        for (name, jpeg) in try CoefficientSamples.all() + [("progressive", progressive)] {
+        // Sequential but one scan per component: each scan's Huffman decoder must store chroma.
+        let directory = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scans = directory.appendingPathComponent("scans.txt")
+        try Tools.write(Array("0;\n1;\n2;\n".utf8), to: scans)
+        let multiScan = try Tools.run("cjpeg", ["-quality", "80", "-scans", scans.path, try Fixtures.path("stills/frame_003.ppm")])
+        for (name, jpeg) in try CoefficientSamples.all() + [("progressive", progressive), ("one scan per component", multiScan)] {
             let reference = try decoder.decode(jpeg, pool: pool, output: .gray)
             let plain = try editor.rewrite(jpeg)
             var luma = try acquire(pool, FrameLayout(format: .i420, width: 16, height: 16))
