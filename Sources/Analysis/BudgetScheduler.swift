@@ -41,6 +41,10 @@ public final class BudgetScheduler {
     /// Per tile: the frame of its last complete scan, and of the last motion touching it.
     private var lastScanFrame: [Int] = []
     private var lastMotionFrame: [Int] = []
+    /// Per tile: every moving region that touched it since its last scan was examined by every
+    /// detector in its own frame (see `examinedMotionKeepsTilesVerified`).
+    private var motionExaminedSinceScan: [Bool] = []
+    private var regionsExaminedInTile: [Bool] = []
     // Working arrays, kept with their capacity from frame to frame.
     private var regions: [DetectionBox] = []
     private var tileOrder: [Int] = []
@@ -118,8 +122,14 @@ public final class BudgetScheduler {
 
         // Stage 1: moving regions.
         examinedRegions(motionRegions, width: frame.width, height: frame.height)
+        for tile in tiles.indices { regionsExaminedInTile[tile] = motionExaminedSinceScan[tile] }
         for region in regions {
-            for tile in tiles.indices where BudgetGeometry.boxesOverlap(tiles[tile], region) { lastMotionFrame[tile] = frameIndex }
+            for tile in tiles.indices where BudgetGeometry.boxesOverlap(tiles[tile], region) {
+                lastMotionFrame[tile] = frameIndex
+                // Pessimistic until this frame's region passes are all done, so that a frame that
+                // fails closed part-way leaves its tiles needing a scan.
+                motionExaminedSinceScan[tile] = false
+            }
         }
         for region in regions {
             var examined = true
@@ -135,7 +145,13 @@ public final class BudgetScheduler {
                     return
                 }
             }
-            if !examined { result.unverified.append(region) }
+            if !examined {
+                result.unverified.append(region)
+                for tile in tiles.indices where BudgetGeometry.boxesOverlap(tiles[tile], region) { regionsExaminedInTile[tile] = false }
+            }
+        }
+        for tile in tiles.indices where lastMotionFrame[tile] == frameIndex {
+            motionExaminedSinceScan[tile] = regionsExaminedInTile[tile]
         }
 
         // Stage 2: the rest of the frame, tile by tile at coarse scales.
@@ -160,7 +176,10 @@ public final class BudgetScheduler {
             if complete { scannedThisFrame.append(tile) }
         }
         // Recorded only now, so that a frame that fails closed part-way leaves no scan behind.
-        for tile in scannedThisFrame { lastScanFrame[tile] = frameIndex }
+        for tile in scannedThisFrame {
+            lastScanFrame[tile] = frameIndex
+            motionExaminedSinceScan[tile] = true
+        }
         for tile in tiles.indices where !isVerified(tile) { result.unverified.append(tiles[tile]) }
 
         let elapsed = clock.now - start
@@ -170,6 +189,7 @@ public final class BudgetScheduler {
         result.deadlineMissed = missed
         result.scalesSkipped = spending.scalesSkipped
         result.workUsed = spending.workUsed
+        result.regionWorkUsed = spending.regionWorkUsed
         result.elapsed = elapsed
         finish(result)
     }
@@ -177,8 +197,9 @@ public final class BudgetScheduler {
     /// Whether the tile is vouched for as of the current frame.
     func isVerified(_ tile: Int) -> Bool {
         let scanned = lastScanFrame[tile]
-        return scanned >= 0 && scanned >= lastMotionFrame[tile]
-            && frameIndex - scanned < configuration.verificationLifetimeFrames
+        let untouched = scanned >= lastMotionFrame[tile]
+            || (configuration.examinedMotionKeepsTilesVerified && motionExaminedSinceScan[tile])
+        return scanned >= 0 && untouched && frameIndex - scanned < configuration.verificationLifetimeFrames
     }
 
     // MARK: - Stages
@@ -251,8 +272,15 @@ public final class BudgetScheduler {
         } catch {
             return .failed("\(error)")
         }
-        let passNanoseconds = Double(nanoseconds(clock.now - passStart))
+        let passDuration = nanoseconds(clock.now - passStart)
+        let passNanoseconds = Double(passDuration)
         spending.workUsed += cost.workUnits
+        if case .tile = source {
+            metrics.tilePassNanoseconds &+= UInt64(max(passDuration, 0))
+        } else {
+            spending.regionWorkUsed += cost.workUnits
+            metrics.regionPassNanoseconds &+= UInt64(max(passDuration, 0))
+        }
         if cost.workUnits > 0 {
             // A moving average, so that one slow pass (a page fault, another process) does not
             // throw the estimate far, while a board that is slower than assumed is learned in a
@@ -277,13 +305,18 @@ public final class BudgetScheduler {
         tiles = BudgetGeometry.tileGrid(width: width, height: height, columns: configuration.tileColumns, rows: configuration.tileRows)
         lastScanFrame = Array(repeating: -1, count: tiles.count)
         lastMotionFrame = Array(repeating: -1, count: tiles.count)
+        motionExaminedSinceScan = Array(repeating: false, count: tiles.count)
+        regionsExaminedInTile = Array(repeating: false, count: tiles.count)
         // No region is larger than the frame: sized now, the detectors never grow their buffers
         // (and recompile) part-way through a stream.
         for entry in detectors { entry.detector.reserve(width: width, height: height) }
     }
 
     private func forgetTiles() {
-        for tile in tiles.indices { lastScanFrame[tile] = -1 }
+        for tile in tiles.indices {
+            lastScanFrame[tile] = -1
+            motionExaminedSinceScan[tile] = false
+        }
     }
 
     /// The whole frame unverified, keeping the detections found so far.
@@ -298,6 +331,7 @@ public final class BudgetScheduler {
         result.deadlineMissed = missed
         result.scalesSkipped = spending.scalesSkipped
         result.workUsed = spending.workUsed
+        result.regionWorkUsed = spending.regionWorkUsed
         result.elapsed = elapsed
         result.failure = failure
         finish(result)
@@ -310,6 +344,7 @@ public final class BudgetScheduler {
         metrics.unverifiedFractionTotal += result.unverifiedFraction
         metrics.scalesSkipped += result.scalesSkipped
         metrics.workUnitsUsed += result.workUsed
+        metrics.regionWorkUnitsUsed += result.regionWorkUsed
     }
 }
 
@@ -330,6 +365,7 @@ private struct Spending {
     let start: ContinuousClock.Instant
     let clock: ContinuousClock
     var workUsed = 0
+    var regionWorkUsed = 0
     var scalesSkipped = 0
 
     init(budget: FrameBudget, start: ContinuousClock.Instant, clock: ContinuousClock) {

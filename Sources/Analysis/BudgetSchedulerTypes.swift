@@ -135,6 +135,15 @@ public struct BudgetSchedulerConfiguration: Sendable, Equatable {
     /// A tile scan vouches for the tile during this many frames (the frame of the scan counts as
     /// the first), provided no motion touches the tile in the meantime.
     public var verificationLifetimeFrames: Int = 8
+    /// Off (the default): any motion in a tile voids its scan, so every tile a walker crosses is
+    /// re-scanned each frame, on top of the walker's own region passes; on the sample footage
+    /// that is over half of a full-coverage frame's work. On: motion voids the scan only when a
+    /// moving region touching the tile was not examined by every detector in its frame; the
+    /// moving parts were examined at full parameters, the rest of the tile did not change, and
+    /// the scan still expires after `verificationLifetimeFrames`. The cost: an object that walks
+    /// in and then stops producing motion while something else in the tile keeps moving is
+    /// re-examined only when the tile's scan expires, instead of at once.
+    public var examinedMotionKeepsTilesVerified = false
     /// Time mode starts each detector with this cost per work unit and then learns its own.
     /// About what the frontal-face cascade costs per window on a small ARM board; erring high
     /// means early frames skip passes (more masking) rather than overrun.
@@ -199,6 +208,8 @@ public struct ScheduleResult: Sendable, Equatable {
     public var scalesSkipped: Int
     /// Work units of the passes that ran, in either mode.
     public var workUsed: Int
+    /// The part of `workUsed` spent on moving regions (the rest went to tiles).
+    public var regionWorkUsed: Int
     /// Wall time from the frame's start to the result.
     public var elapsed: Duration
     /// Set when the whole frame was failed closed.
@@ -213,6 +224,7 @@ public struct ScheduleResult: Sendable, Equatable {
         deadlineMissed = false
         scalesSkipped = 0
         workUsed = 0
+        regionWorkUsed = 0
         elapsed = .zero
         failure = nil
     }
@@ -225,6 +237,7 @@ public struct ScheduleResult: Sendable, Equatable {
         deadlineMissed = false
         scalesSkipped = 0
         workUsed = 0
+        regionWorkUsed = 0
         elapsed = .zero
         failure = nil
     }
@@ -241,6 +254,12 @@ public struct BudgetSchedulerMetrics: Sendable, Equatable {
     public var unverifiedFractionTotal = 0.0
     public var scalesSkipped = 0
     public var workUnitsUsed = 0
+    /// Where the work went: the part of `workUnitsUsed` spent on moving regions, and the host
+    /// time of the passes over moving regions and over tiles (the detectors alone, without the
+    /// scheduler's bookkeeping).
+    public var regionWorkUnitsUsed = 0
+    public var regionPassNanoseconds: UInt64 = 0
+    public var tilePassNanoseconds: UInt64 = 0
 
     public init() {}
 

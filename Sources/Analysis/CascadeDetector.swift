@@ -457,8 +457,16 @@ public final class CascadeDetector {
     /// Below this many surviving windows out of eight, finishing one by one is cheaper than SIMD.
     public var simdSurvivorThreshold = 3
 
+    /// `classifier.isStumpCascade` and `hasTiltedFeatures` are computed by walking every tree or
+    /// feature: asked once per scanned row they cost about a fifth of the detector's time on the
+    /// fullbody cascade (2,000 trees), so they are taken once here.
+    private let isStumpCascade: Bool
+    private let hasTiltedFeatures: Bool
+
     public init(classifier: CascadeClassifier) {
         self.classifier = classifier
+        isStumpCascade = classifier.isStumpCascade
+        hasTiltedFeatures = classifier.hasTiltedFeatures
     }
 
     deinit {
@@ -546,7 +554,7 @@ public final class CascadeDetector {
         dense?.deallocate()
         split?.deallocate()
         tiltedScratch?.deallocate()
-        let tilted = classifier.hasTiltedFeatures
+        let tilted = hasTiltedFeatures
         let regions = tilted ? 3 : 2
         let padding = 64
         let rows = height + 1
@@ -605,7 +613,7 @@ public final class CascadeDetector {
                 planeStride = g.width
             }
             let dense = self.dense!
-            let tilted = classifier.hasTiltedFeatures
+            let tilted = hasTiltedFeatures
             let wantsSquares = classifier.featureType == .haar
             computeIntegralImages(
                 source: plane, sourceStride: planeStride, width: g.width, height: g.height,
@@ -668,7 +676,7 @@ public final class CascadeDetector {
     @inline(__always)
     private func scanRow(_ rowBase: UnsafePointer<Int32>, windowCount: Int, program: CompiledCascade,
                          hit: (Int) -> Void) {
-        if classifier.isStumpCascade {
+        if isStumpCascade {
             switch classifier.featureType {
             case .haar: scanRowHaarStumps(rowBase, windowCount: windowCount, program: program, hit: hit)
             case .lbp: scanRowLBPStumps(rowBase, windowCount: windowCount, program: program, hit: hit)

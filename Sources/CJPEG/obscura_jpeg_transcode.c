@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+// jpegint.h, for cinfo->entropy in the luma decode below (as the decoder uses cinfo->idct).
+#define JPEG_INTERNALS
 #include "obscura_jpeg_internal.h"
 
 #define OBSCURA_JPEG_TRANSCODE_SPILL_BYTES 64
@@ -16,7 +18,7 @@
 // Swift reads blocks as Int16; libjpeg's JCOEF must be the same size.
 typedef char obscura_jpeg_jcoef_is_16_bits[sizeof(JCOEF) == sizeof(int16_t) ? 1 : -1];
 
-enum { TRANSCODER_IDLE = 0, TRANSCODER_READ = 1 };
+enum { TRANSCODER_IDLE = 0, TRANSCODER_HEADER = 1, TRANSCODER_READ = 2 };
 
 struct obscura_jpeg_transcoder {
     struct jpeg_decompress_struct source;
@@ -162,17 +164,9 @@ static int32_t obscura_jpeg_transcode_color_space(J_COLOR_SPACE space) {
 
 // MARK: Reading
 
-obscura_jpeg_status obscura_jpeg_transcoder_read(obscura_jpeg_transcoder *transcoder, const uint8_t *data, size_t size,
-                                                 int32_t maximum_dimension, obscura_jpeg_coefficients *coefficients) {
-    if (transcoder == NULL || coefficients == NULL) return OBSCURA_JPEG_STATUS_INVALID_ARGUMENT;
-    if (transcoder->state != TRANSCODER_IDLE) obscura_jpeg_transcoder_abort(transcoder);
-    obscura_jpeg_error_manager_reset(&transcoder->error);
-    memset(coefficients, 0, sizeof *coefficients);
-    if (data == NULL || size == 0) {
-        return obscura_jpeg_transcoder_reject(transcoder, OBSCURA_JPEG_STATUS_EMPTY, "empty input");
-    }
-    if (setjmp(transcoder->error.jump)) return obscura_jpeg_transcoder_failed(transcoder);
-
+/// Reads the header into `coefficients->header` and rejects what the transcoder cannot take.
+static void obscura_jpeg_transcoder_header(obscura_jpeg_transcoder *transcoder, const uint8_t *data, size_t size,
+                                           int32_t maximum_dimension, obscura_jpeg_coefficients *coefficients) {
     struct jpeg_decompress_struct *info = &transcoder->source;
     // jpeg_mem_src allocates its manager once (permanent pool) and only re-points it after.
     jpeg_mem_src(info, data, (unsigned long)size);
@@ -204,14 +198,70 @@ obscura_jpeg_status obscura_jpeg_transcoder_read(obscura_jpeg_transcoder *transc
     if (info->data_precision != 8) {
         obscura_jpeg_fail((j_common_ptr)info, OBSCURA_JPEG_STATUS_UNSUPPORTED, "not an 8-bit JPEG");
     }
+}
 
-    // Entropy decoding only: the whole image's coefficients land in virtual arrays of the
-    // image pool (in memory; past max_memory_to_use libjpeg fails for want of a backing store).
+/// Decodes the luma (or grey) samples out of the coefficients buffered-image mode has read, into
+/// `luma`: one entropy decode serves both the analysis and the rewrite.
+static void obscura_jpeg_transcoder_decode_luma(obscura_jpeg_transcoder *transcoder, uint8_t *luma, size_t stride) {
+    struct jpeg_decompress_struct *info = &transcoder->source;
+    if (stride < (size_t)info->image_width) {
+        obscura_jpeg_fail((j_common_ptr)info, OBSCURA_JPEG_STATUS_INVALID_ARGUMENT, "luma stride narrower than the image");
+    }
+    info->buffered_image = TRUE;
+    // Grey output marks the chroma components as not needed, so only luma is transformed.
+    info->out_color_space = JCS_GRAYSCALE;
+    info->dct_method = JDCT_ISLOW; // as the decoder: TurboJPEG's default, the same pixels
+    jpeg_start_decompress(info);
+    // The sequential Huffman decoder stores the coefficients only of components the output
+    // needs (jdhuff's dc_needed/ac_needed, from component_needed, set per scan in its
+    // start_pass): with grey output the chroma would come back zero and the rewrite grey. So
+    // every component is marked needed while the input is consumed, and the first scan's
+    // start_pass (run inside jpeg_start_decompress, before any entropy-coded byte was read) is
+    // run again to see it; the output side was set up before and sees the original flags again
+    // when the output pass starts. Progressive and arithmetic decoders store every component.
+    boolean needed[MAX_COMPONENTS];
+    int sequential_huffman = !info->progressive_mode && !info->arith_code;
+    for (int component = 0; component < info->num_components; component++) {
+        needed[component] = info->comp_info[component].component_needed;
+        info->comp_info[component].component_needed = TRUE;
+    }
+    if (sequential_huffman) (*info->entropy->start_pass)(info);
+    int status;
+    do {
+        status = jpeg_consume_input(info);
+        if (status == JPEG_SUSPENDED) {
+            obscura_jpeg_fail((j_common_ptr)info, OBSCURA_JPEG_STATUS_TRUNCATED, "decoder suspended: data ended");
+        }
+    } while (status != JPEG_REACHED_EOI);
+    for (int component = 0; component < info->num_components; component++) {
+        info->comp_info[component].component_needed = needed[component];
+    }
+    // Every scan is in: one output pass over the final coefficients (no block smoothing, which
+    // only applies while coefficients are still missing).
+    jpeg_start_output(info, info->input_scan_number);
+    JSAMPROW rows[16];
+    while (info->output_scanline < info->output_height) {
+        JDIMENSION first = info->output_scanline;
+        JDIMENSION count = info->output_height - first;
+        if (count > 16) count = 16;
+        for (JDIMENSION row = 0; row < count; row++) rows[row] = luma + (size_t)(first + row) * stride;
+        if (jpeg_read_scanlines(info, rows, count) == 0) {
+            obscura_jpeg_fail((j_common_ptr)info, OBSCURA_JPEG_STATUS_TRUNCATED, "decoder suspended: data ended");
+        }
+    }
+    jpeg_finish_output(info);
+}
+
+/// Reads (or, after a buffered-image decode, fetches) the coefficient arrays and describes them.
+static void obscura_jpeg_transcoder_coefficients(obscura_jpeg_transcoder *transcoder, obscura_jpeg_coefficients *coefficients) {
+    struct jpeg_decompress_struct *info = &transcoder->source;
+    // Entropy decoding only (unless the luma decode already did it): the whole image's
+    // coefficients land in virtual arrays of the image pool (in memory; past max_memory_to_use
+    // libjpeg fails for want of a backing store).
     jvirt_barray_ptr *arrays = jpeg_read_coefficients(info);
     if (arrays == NULL) {
         obscura_jpeg_fail((j_common_ptr)info, OBSCURA_JPEG_STATUS_TRUNCATED, "decoder suspended: data ended");
     }
-
     coefficients->max_horizontal_sampling = info->max_h_samp_factor;
     coefficients->max_vertical_sampling = info->max_v_samp_factor;
     for (int component = 0; component < info->num_components; component++) {
@@ -236,6 +286,56 @@ obscura_jpeg_status obscura_jpeg_transcoder_read(obscura_jpeg_transcoder *transc
     transcoder->coefficients = arrays;
     transcoder->component_count = info->num_components;
     transcoder->state = TRANSCODER_READ;
+}
+
+static obscura_jpeg_status obscura_jpeg_transcoder_begin(obscura_jpeg_transcoder *transcoder, const uint8_t *data, size_t size,
+                                                         obscura_jpeg_coefficients *coefficients) {
+    if (transcoder->state != TRANSCODER_IDLE) obscura_jpeg_transcoder_abort(transcoder);
+    obscura_jpeg_error_manager_reset(&transcoder->error);
+    memset(coefficients, 0, sizeof *coefficients);
+    // A previous image's buffered-image mode must not carry over.
+    transcoder->source.buffered_image = FALSE;
+    if (data == NULL || size == 0) {
+        return obscura_jpeg_transcoder_reject(transcoder, OBSCURA_JPEG_STATUS_EMPTY, "empty input");
+    }
+    return OBSCURA_JPEG_STATUS_OK;
+}
+
+obscura_jpeg_status obscura_jpeg_transcoder_read(obscura_jpeg_transcoder *transcoder, const uint8_t *data, size_t size,
+                                                 int32_t maximum_dimension, obscura_jpeg_coefficients *coefficients) {
+    if (transcoder == NULL || coefficients == NULL) return OBSCURA_JPEG_STATUS_INVALID_ARGUMENT;
+    obscura_jpeg_status status = obscura_jpeg_transcoder_begin(transcoder, data, size, coefficients);
+    if (status != OBSCURA_JPEG_STATUS_OK) return status;
+    if (setjmp(transcoder->error.jump)) return obscura_jpeg_transcoder_failed(transcoder);
+    obscura_jpeg_transcoder_header(transcoder, data, size, maximum_dimension, coefficients);
+    obscura_jpeg_transcoder_coefficients(transcoder, coefficients);
+    return OBSCURA_JPEG_STATUS_OK;
+}
+
+obscura_jpeg_status obscura_jpeg_transcoder_read_header(obscura_jpeg_transcoder *transcoder, const uint8_t *data, size_t size,
+                                                        int32_t maximum_dimension, obscura_jpeg_coefficients *coefficients) {
+    if (transcoder == NULL || coefficients == NULL) return OBSCURA_JPEG_STATUS_INVALID_ARGUMENT;
+    obscura_jpeg_status status = obscura_jpeg_transcoder_begin(transcoder, data, size, coefficients);
+    if (status != OBSCURA_JPEG_STATUS_OK) return status;
+    if (setjmp(transcoder->error.jump)) return obscura_jpeg_transcoder_failed(transcoder);
+    obscura_jpeg_transcoder_header(transcoder, data, size, maximum_dimension, coefficients);
+    transcoder->state = TRANSCODER_HEADER;
+    return OBSCURA_JPEG_STATUS_OK;
+}
+
+obscura_jpeg_status obscura_jpeg_transcoder_read_decoding_luma(obscura_jpeg_transcoder *transcoder,
+                                                               uint8_t *luma, size_t luma_stride,
+                                                               obscura_jpeg_coefficients *coefficients) {
+    if (transcoder == NULL || coefficients == NULL) return OBSCURA_JPEG_STATUS_INVALID_ARGUMENT;
+    if (transcoder->state != TRANSCODER_HEADER) {
+        return obscura_jpeg_transcoder_reject(transcoder, OBSCURA_JPEG_STATUS_INVALID_ARGUMENT, "read_decoding_luma called before read_header");
+    }
+    if (luma == NULL) {
+        return obscura_jpeg_transcoder_reject(transcoder, OBSCURA_JPEG_STATUS_INVALID_ARGUMENT, "no luma plane");
+    }
+    if (setjmp(transcoder->error.jump)) return obscura_jpeg_transcoder_failed(transcoder);
+    obscura_jpeg_transcoder_decode_luma(transcoder, luma, luma_stride);
+    obscura_jpeg_transcoder_coefficients(transcoder, coefficients);
     return OBSCURA_JPEG_STATUS_OK;
 }
 

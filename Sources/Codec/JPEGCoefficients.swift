@@ -115,6 +115,7 @@ public final class JPEGCoefficientEditor {
     /// Set when a block row could not be reached during an edit: the image is then not written
     /// (an edit that silently did not happen would pass unmasked blocks).
     private var editFailed = false
+    private var lumaLayouts: [FrameLayout] = []
     /// Per-cell sums of one band of cells, reused across frames.
     private var sums: UnsafeMutableBufferPointer<Int>
 
@@ -180,6 +181,50 @@ public final class JPEGCoefficientEditor {
                 }
                 throw error(for: status)
             }
+            let read = JPEGBlockGeometry(raw)
+            geometry = read
+            return read
+        } catch {
+            recorded.record(error)
+            throw error
+        }
+    }
+
+    /// Reads `jpeg` down to its coefficients as `read` does and, from the same entropy decode,
+    /// writes its luma (grey for a greyscale JPEG) into `frame`, whose layout becomes GRAY8 of the
+    /// JPEG's size: the analysis copy of an MJPEG frame, for the price of one luma transform
+    /// rather than a second decode. `frame`'s buffer must hold that layout (else
+    /// `.frameTooSmall`); after a failure its pixels are undefined. Sequence and capture time
+    /// are left as they are.
+    @discardableResult
+    public func read(_ jpeg: UnsafeRawBufferPointer, decodingLumaInto frame: inout Frame) throws(JPEGError) -> JPEGBlockGeometry {
+        geometry = nil
+        editFailed = false
+        do throws(JPEGError) {
+            guard let base = jpeg.baseAddress, jpeg.count > 0 else {
+                obscura_jpeg_transcoder_abort(handle)
+                throw .empty
+            }
+            var raw = obscura_jpeg_coefficients()
+            var status = obscura_jpeg_transcoder_read_header(handle, base.assumingMemoryBound(to: UInt8.self), jpeg.count,
+                                                             Int32(clamping: maximumDimension), &raw)
+            guard status == OBSCURA_JPEG_STATUS_OK else {
+                let width = Int(raw.header.width), height = Int(raw.header.height)
+                if status == OBSCURA_JPEG_STATUS_UNSUPPORTED, width > maximumDimension || height > maximumDimension {
+                    throw .tooLarge(width: width, height: height, limit: maximumDimension)
+                }
+                throw error(for: status)
+            }
+            let layout = lumaLayout(width: Int(raw.header.width), height: Int(raw.header.height))
+            guard frame.setLayout(layout) else {
+                obscura_jpeg_transcoder_abort(handle)
+                throw .frameTooSmall(needed: layout.byteCount, capacity: frame.buffer.capacity)
+            }
+            frame.payloadSize = 0
+            let luma = frame.planeBytes(0)
+            status = obscura_jpeg_transcoder_read_decoding_luma(handle, luma.baseAddress?.assumingMemoryBound(to: UInt8.self),
+                                                                layout.planes[0].stride, &raw)
+            guard status == OBSCURA_JPEG_STATUS_OK else { throw error(for: status) }
             let read = JPEGBlockGeometry(raw)
             geometry = read
             return read
@@ -363,6 +408,15 @@ public final class JPEGCoefficientEditor {
             }
             cellTop = cellBottom
         }
+    }
+
+    /// GRAY8 layouts of recent sizes (a FrameLayout holds an array: one per frame would allocate).
+    private func lumaLayout(width: Int, height: Int) -> FrameLayout {
+        for layout in lumaLayouts where layout.width == width && layout.height == height { return layout }
+        let layout = FrameLayout(format: .gray8, width: width, height: height)
+        if lumaLayouts.count >= 4 { lumaLayouts.removeFirst() }
+        lumaLayouts.append(layout)
+        return layout
     }
 
     private func error(for status: obscura_jpeg_status) -> JPEGError {

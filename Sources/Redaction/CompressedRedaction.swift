@@ -29,6 +29,23 @@ extension Redactor {
     /// (`decoded`) and JPEG failures by kind.
     public var compressedJPEGCounters: JPEGDecoderCounters { coefficientEditor?.counters ?? JPEGDecoderCounters() }
 
+    /// The analysis copy of an MJPEG frame, decoded once for both paths: entropy-decodes `frame`,
+    /// keeps its coefficients for the `redactCompressed` call that follows (same frame, same
+    /// sequence, payload untouched in between), and writes its luma into `luma` (GRAY8 of the
+    /// JPEG's size: what motion and the detectors read). Costs the coefficient read plus one luma
+    /// transform, instead of a separate decode.
+    ///
+    /// On a throw the frame cannot be redacted: drop it or pass it to `redactCompressed` with
+    /// `RedactionInput.failed` (which drops it again, counted). A frame prepared but never
+    /// redacted is forgotten at the next one.
+    public func prepareCompressed(_ frame: borrowing Frame, lumaInto luma: inout Frame) throws(JPEGError) {
+        prepared = nil
+        guard frame.format == .mjpeg else { throw .unsupportedFrameFormat(frame.format) }
+        let payload = frame.payload
+        try editor.read(payload, decodingLumaInto: &luma)
+        prepared = PreparedRead(sequence: frame.sequence, payload: payload.baseAddress, count: payload.count)
+    }
+
     /// Redacts an MJPEG frame in the DCT domain, without decoding it, and writes the result into
     /// a frame from `outputPool` (see `compressedOutputLayout`); the input frame's buffer goes
     /// back to its pool when this returns.
@@ -39,28 +56,30 @@ extension Redactor {
     /// so it decodes to the same pixels as the input. Analysis failed: every block is filled.
     ///
     /// Fails closed: a JPEG error (corrupt or truncated input, output too small) or no free
-    /// buffer in `outputPool` drops the frame (its payload zeroed, `wholeFrameMasked`), counted
+    /// buffer in `outputPool` drops the frame (its buffer zeroed, `wholeFrameMasked`), counted
     /// in `counters.compressedDropped` (and the JPEG error in `compressedJPEGCounters`). A raw
     /// frame given here takes the pixel path (`redact`).
     public func redactCompressed(_ frame: consuming Frame, analysis: RedactionInput, outputPool: FramePool) -> RedactedFrame {
         guard frame.format == .mjpeg else { return redact(frame, analysis: analysis) }
         counters.frames &+= 1
-        let editor: JPEGCoefficientEditor
-        if let existing = coefficientEditor {
-            editor = existing
-        } else {
-            editor = JPEGCoefficientEditor()
-            coefficientEditor = editor
-        }
-
+        let editor = self.editor
         let geometry: JPEGBlockGeometry
-        do {
-            geometry = try editor.read(frame.payload)
-        } catch {
-            ageAndPersist(analysis)
-            counters.compressedDropped &+= 1
-            return dropCompressed(frame)
+        let payload = frame.payload
+        if let read = prepared, read.sequence == frame.sequence, read.payload == payload.baseAddress, read.count == payload.count,
+           let held = editor.geometry {
+            // `prepareCompressed` read this very frame: its coefficients are waiting.
+            geometry = held
+        } else {
+            do {
+                geometry = try editor.read(payload)
+            } catch {
+                prepared = nil
+                ageAndPersist(analysis)
+                counters.compressedDropped &+= 1
+                return dropCompressed(frame)
+            }
         }
+        prepared = nil
         // Payload capacity in whole 32-byte units, so that the layout's byteCount fits a buffer.
         let capacity = outputPool.bufferCapacity / FrameLayout.defaultAlignment * FrameLayout.defaultAlignment
         let layout = outputLayout(width: geometry.width, height: geometry.height, capacity: capacity)
@@ -92,6 +111,14 @@ extension Redactor {
         if analysis.analysisFailed { counters.fullFrameMasks &+= 1 }
         counters.maskedFractionSum += fraction
         return RedactedFrame(frame: output, maskedFraction: fraction, wholeFrameMasked: analysis.analysisFailed)
+    }
+
+    /// The transcoder, made on first use (one per redactor, so one per camera).
+    private var editor: JPEGCoefficientEditor {
+        if let existing = coefficientEditor { return existing }
+        let editor = JPEGCoefficientEditor()
+        coefficientEditor = editor
+        return editor
     }
 
     /// Reduces the luma mask to MCUs, applies the method, and returns the fraction of the

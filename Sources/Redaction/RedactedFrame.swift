@@ -46,7 +46,9 @@ public struct RedactedFrame: ~Copyable, @unchecked Sendable {
     }
 
     /// The compressed payload of an `.mjpeg` frame redacted in the coefficient domain, read-only
-    /// (empty for raw formats, and for a compressed frame that was dropped whole).
+    /// (empty for raw formats, and for a compressed frame that was dropped whole). Like `bytes`
+    /// it points into this frame's buffer: use it while the frame is alive (copy it inside a
+    /// function that borrows the frame, not from a temporary that is released first).
     public var payload: UnsafeRawBufferPointer {
         frame.format == .mjpeg ? frame.payload : UnsafeRawBufferPointer(start: nil, count: 0)
     }

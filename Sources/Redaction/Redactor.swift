@@ -63,6 +63,13 @@ public final class Redactor {
     // the first MJPEG frame; one byte per MCU of the frame; the output layouts of recent sizes
     // (a FrameLayout holds an array, so making one per frame would allocate).
     var coefficientEditor: JPEGCoefficientEditor?
+    /// Which frame `prepareCompressed` read, so `redactCompressed` uses that read only for it.
+    struct PreparedRead {
+        var sequence: UInt64
+        var payload: UnsafeRawPointer?
+        var count: Int
+    }
+    var prepared: PreparedRead?
     var mcuMask = Buffer()
     var outputLayouts: [FrameLayout] = []
 

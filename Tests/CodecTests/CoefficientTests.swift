@@ -69,6 +69,46 @@ struct CoefficientTests {
         #expect(editor.counters.decoded == 5 && editor.counters.failed == 0)
     }
 
+    @Test("one entropy decode for both: the luma decoded with the coefficients equals a grey decode, and the rewrite is unchanged")
+    func readDecodingLuma() throws {
+        let editor = JPEGCoefficientEditor()
+        let decoder = JPEGDecoder()
+        let pool = makePool(count: 3)
+        let progressive = try Tools.run("cjpeg", ["-quality", "80", "-progressive", try Fixtures.path("stills/frame_002.ppm")])
+        // Sequential but one scan per component: each scan's Huffman decoder must store chroma.
+        let directory = try Tools.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let scans = directory.appendingPathComponent("scans.txt")
+        try Tools.write(Array("0;\n1;\n2;\n".utf8), to: scans)
+        let multiScan = try Tools.run("cjpeg", ["-quality", "80", "-scans", scans.path, try Fixtures.path("stills/frame_003.ppm")])
+        for (name, jpeg) in try CoefficientSamples.all() + [("progressive", progressive), ("one scan per component", multiScan)] {
+            let reference = try decoder.decode(jpeg, pool: pool, output: .gray)
+            let plain = try editor.rewrite(jpeg)
+            var luma = try acquire(pool, FrameLayout(format: .i420, width: 16, height: 16))
+            let geometry = try jpeg.withUnsafeBytes { try editor.read($0, decodingLumaInto: &luma) }
+            #expect(luma.format == .gray8 && luma.width == geometry.width && luma.height == geometry.height, "\(name)")
+            #expect(luma.samples(0) == reference.samples(0), "\(name): luma differs from a grey decode")
+            var output = [UInt8](repeating: 0, count: plain.count + 4096)
+            let written = try output.withUnsafeMutableBytes { try editor.write(into: $0) }
+            let rewritten = Array(output[..<written])
+            #expect(rewritten.count == plain.count && rewritten == plain, "\(name): the rewrite differs")
+            #expect(try decodedPlanes(rewritten) == decodedPlanes(plain), "\(name): the rewrite decodes differently")
+        }
+        // Too small a frame for the luma: typed error, and the editor goes on.
+        let small = FramePool(count: 1, bufferCapacity: 1000)
+        var tiny = try acquire(small, FrameLayout(format: .gray8, width: 8, height: 8))
+        let jpeg = try CoefficientSamples.frame420()
+        #expect(throws: JPEGError.frameTooSmall(needed: FrameLayout(format: .gray8, width: 640, height: 480).byteCount, capacity: 1000)) {
+            try jpeg.withUnsafeBytes { _ = try editor.read($0, decodingLumaInto: &tiny) }
+        }
+        var luma = try acquire(pool, FrameLayout(format: .gray8, width: 8, height: 8))
+        #expect(throws: JPEGError.truncated) {
+            try Array(jpeg[..<(jpeg.count / 2)]).withUnsafeBytes { _ = try editor.read($0, decodingLumaInto: &luma) }
+        }
+        #expect(editor.counters.frameTooSmall == 1 && editor.counters.truncated == 1)
+        #expect(try decodedPlanes(editor.rewrite(jpeg)) == decodedPlanes(jpeg))
+    }
+
     @Test("geometry: MCU size and block grids follow the sampling factors")
     func geometry() throws {
         let editor = JPEGCoefficientEditor()

@@ -106,6 +106,9 @@ func planeSamples(_ frame: borrowing RedactedFrame) -> [[UInt8]] {
     planeSamples(frame.layout) { frame.planeBytes($0) }
 }
 
+/// A copy of a redacted MJPEG frame's payload.
+func payloadBytes(_ frame: borrowing RedactedFrame) -> [UInt8] { Array(frame.payload) }
+
 /// The decoded planes of a redacted MJPEG frame's payload.
 func decodedPayload(_ frame: borrowing RedactedFrame) throws -> [[UInt8]] {
     planeSamples(try CompressedFixtures.decode(Array(frame.payload)))
@@ -259,6 +262,50 @@ struct CompressedRedactionTests {
         }
         #expect(wrong == 0, "\(wrong) luma samples are not as the MCU mask says")
         #expect(abs(redacted.maskedFraction - 5.0 * 256 / (640 * 480)) < 1e-9)
+    }
+
+    @Test("prepareCompressed: one entropy decode gives the analysis luma and the same redacted output; a read is used only for its own frame")
+    func preparedRead() throws {
+        let first = try CompressedFixtures.firstJPEG("vtest_640x480.mjpeg")
+        let second = try CompressedFixtures.webcam422JPEG()
+        let configuration = RedactionConfiguration(policy: .detections(margin: 0.3), method: .pixelate)
+        let analysis = RedactionInput(unverified: Self.alignedBoxes)
+        let lumaPool = FramePool(count: 1, layout: FrameLayout(format: .gray8, width: 640, height: 480))
+
+        // Without preparing: the reference output of each frame.
+        let reference = Redactor(configuration: configuration)
+        // Copied inside a call that borrows the frame: `payload` points into the frame's buffer,
+        // which a temporary would release (and, its pool gone, free) before the copy.
+        let firstReference = payloadBytes(reference.redactCompressed(try CompressedFixtures.mjpegFrame(first, sequence: 5), analysis: analysis,
+                                                                     outputPool: CompressedFixtures.outputPool()))
+        let secondReference = payloadBytes(reference.redactCompressed(try CompressedFixtures.mjpegFrame(second, sequence: 6), analysis: analysis,
+                                                                      outputPool: CompressedFixtures.outputPool()))
+
+        let redactor = Redactor(configuration: configuration)
+        let frame = try CompressedFixtures.mjpegFrame(first, sequence: 5)
+        guard var luma = lumaPool.makeFrame(layout: FrameLayout(format: .gray8, width: 0, height: 0), sequence: 5, captureTime: .now) else {
+            throw CompressedTestError(description: "no luma frame")
+        }
+        try redactor.prepareCompressed(frame, lumaInto: &luma)
+        #expect(planeSamples(luma)[0] == planeSamples(try CompressedFixtures.decode(first))[0])
+        let prepared = redactor.redactCompressed(frame, analysis: analysis, outputPool: CompressedFixtures.outputPool())
+        let preparedBytes = payloadBytes(prepared)
+        let differing = preparedBytes.indices.filter { $0 >= firstReference.count || preparedBytes[$0] != firstReference[$0] }
+        #expect(preparedBytes.count == firstReference.count && differing.isEmpty,
+                "sizes \(preparedBytes.count) \(firstReference.count), \(differing.count) bytes differ, first \(differing.prefix(8)): \(differing.prefix(8).map { (preparedBytes[$0], firstReference[$0]) })")
+        #expect(redactor.compressedJPEGCounters.decoded == 1)
+
+        // Prepared for one frame, then given another: the other is read afresh, never redacted
+        // from the first one's coefficients.
+        let preparedFirst = try CompressedFixtures.mjpegFrame(first, sequence: 7)
+        try redactor.prepareCompressed(preparedFirst, lumaInto: &luma)
+        let other = redactor.redactCompressed(try CompressedFixtures.mjpegFrame(second, sequence: 8), analysis: analysis,
+                                              outputPool: CompressedFixtures.outputPool())
+        let otherBytes = payloadBytes(other)
+        let otherDiffering = otherBytes.indices.filter { $0 >= secondReference.count || otherBytes[$0] != secondReference[$0] }
+        #expect(otherBytes.count == secondReference.count && otherDiffering.isEmpty,
+                "sizes \(otherBytes.count) \(secondReference.count), \(otherDiffering.count) bytes differ, first \(otherDiffering.prefix(8))")
+        #expect(redactor.counters.compressedFrames == 2 && redactor.counters.compressedDropped == 0)
     }
 
     @Test("analysis failed: every block is filled in the coefficient domain")

@@ -4,7 +4,8 @@
 //   - the coefficient path on the MJPEG frame (entropy decode, edit blocks, entropy encode);
 //   - decode + pixel path + encode at quality 85 (what an MJPEG camera would cost without the
 //     coefficient path);
-//   - a grey decode (the analysis copy) + the coefficient path (what it costs with it).
+//   - a grey decode (the analysis copy) + the coefficient path, two entropy decodes;
+//   - prepareCompressed (luma for the analysis from the same read) + the coefficient path: one.
 // Time per frame and mallocs per frame (libjpeg's per-image pools are the expected ones).
 
 import Analysis
@@ -90,6 +91,7 @@ final class RedactionContext {
         pixelPath()
         try decodeRedactEncode()
         try greyDecodeThenCoefficientPath()
+        try preparedCoefficientPath()
     }
 
     deinit { encoded.deallocate() }
@@ -121,6 +123,17 @@ final class RedactionContext {
         guard var frame = decodedPool.makeFrame(layout: decodedLayout, sequence: 1, captureTime: .now) else { fatalError("decoded pool empty") }
         try decoder.decode(input.payload, into: &frame, output: .gray)
         blackHole(frame.width)
+        let redacted = redactor.redactCompressed(input, analysis: analysis, outputPool: outputPool)
+        guard !redacted.payload.isEmpty else { fatalError("coefficient path dropped the frame") }
+    }
+
+    /// The same with one entropy decode: `prepareCompressed` gives the analysis luma from the
+    /// coefficients that `redactCompressed` then edits.
+    func preparedCoefficientPath() throws {
+        let input = inputFrame()
+        guard var luma = decodedPool.makeFrame(layout: decodedLayout, sequence: 1, captureTime: .now) else { fatalError("decoded pool empty") }
+        try redactor.prepareCompressed(input, lumaInto: &luma)
+        blackHole(luma.width)
         let redacted = redactor.redactCompressed(input, analysis: analysis, outputPool: outputPool)
         guard !redacted.payload.isEmpty else { fatalError("coefficient path dropped the frame") }
     }
@@ -161,6 +174,13 @@ let benchmarks: @Sendable () -> Void = {
             Benchmark("Grey decode + coefficient path \(method) \(size) MJPEG (3 boxes)", closure: { benchmark, context in
                 for _ in benchmark.scaledIterations {
                     do { try context.greyDecodeThenCoefficientPath() } catch { fatalError("\(error)") }
+                }
+            }, setup: {
+                try RedactionContext(fixture: fixture, method: method)
+            })
+            Benchmark("Prepared (luma for analysis) + coefficient path \(method) \(size) MJPEG (3 boxes)", closure: { benchmark, context in
+                for _ in benchmark.scaledIterations {
+                    do { try context.preparedCoefficientPath() } catch { fatalError("\(error)") }
                 }
             }, setup: {
                 try RedactionContext(fixture: fixture, method: method)

@@ -205,6 +205,17 @@ void obscura_jpeg_transcoder_destroy(obscura_jpeg_transcoder *transcoder);
 obscura_jpeg_status obscura_jpeg_transcoder_read(obscura_jpeg_transcoder *transcoder, const uint8_t *data, size_t size,
                                                  int32_t maximum_dimension, obscura_jpeg_coefficients *coefficients);
 
+/// The same read in two steps, the second also decoding the image's luma (grey for a greyscale
+/// JPEG; RGB JPEGs are converted) into `luma` from the same entropy decode, so a caller that
+/// needs pixels for analysis and coefficients for the rewrite decodes the data once. After
+/// `read_header` succeeds the caller learns the size, sizes the plane, and must call
+/// `read_decoding_luma` (or abort). `luma` holds `height` rows of `width` samples at `luma_stride`.
+obscura_jpeg_status obscura_jpeg_transcoder_read_header(obscura_jpeg_transcoder *transcoder, const uint8_t *data, size_t size,
+                                                        int32_t maximum_dimension, obscura_jpeg_coefficients *coefficients);
+obscura_jpeg_status obscura_jpeg_transcoder_read_decoding_luma(obscura_jpeg_transcoder *transcoder,
+                                                               uint8_t *luma, size_t luma_stride,
+                                                               obscura_jpeg_coefficients *coefficients);
+
 /// The blocks of one row of one component of the image just read: `width_in_blocks` blocks of
 /// 64 coefficients each, in natural (row-major, not zigzag) order, writable. NULL when nothing
 /// was read or the component or row is out of range. Valid until the next write or abort.
