@@ -52,6 +52,9 @@ public struct AnalysisSettings: Sendable, Equatable {
     public var zones: [ZoneSetting] = []
     /// Seconds of capture time per counting interval.
     public var countIntervalSeconds: Double = 10
+    /// Equalise the luma histogram before the detectors run, as OpenCV's face detection sample
+    /// does: the cascades were trained on contrast-normalised faces and miss more in flat light.
+    public var equalizeHistogram = true
 
     public init() {}
 
@@ -70,6 +73,8 @@ public struct AnalysisSettings: Sendable, Equatable {
                         scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0),
         DetectorSetting(objectClass: .face, cascade: "haarcascades/haarcascade_frontalface_default.xml",
                         scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0),
+        DetectorSetting(objectClass: .face, cascade: "haarcascades/haarcascade_frontalface_alt.xml",
+                        scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0),
         DetectorSetting(objectClass: .face, cascade: "haarcascades/haarcascade_frontalface_alt2.xml",
                         scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0),
         DetectorSetting(objectClass: .face, cascade: "haarcascades/haarcascade_profileface.xml",
@@ -81,7 +86,8 @@ public struct AnalysisSettings: Sendable, Equatable {
     /// Reads the `analysis:` mapping.
     static func parse(_ mapping: SettingsMapping) throws(SettingsError) -> AnalysisSettings {
         var settings = AnalysisSettings()
-        try mapping.rejectUnknownKeys(["enabled", "cascadesDir", "detectors", "counting"])
+        try mapping.rejectUnknownKeys(["enabled", "cascadesDir", "detectors", "counting", "equalizeHistogram"])
+        settings.equalizeHistogram = try mapping.optionalBool("equalizeHistogram") ?? true
         settings.enabled = try mapping.optionalBool("enabled") ?? true
         settings.cascadesDirectory = try mapping.optionalString("cascadesDir") ?? settings.cascadesDirectory
         if mapping.contains("detectors") {

@@ -30,9 +30,9 @@ public final class AnalysisContext {
     /// frame whose analysis ran in full from one a stage skipped (fail closed).
     public internal(set) var motionSequence: UInt64?
     public internal(set) var detectSequence: UInt64?
-    /// Whether the motion foreground of the current frame was measured against a background
-    /// model: false on the first frame and on a frame after which the model was reset (a
-    /// sudden global change), when nothing is known to be empty scene.
+    /// Whether the motion foreground of the current frame was measured against a settled
+    /// background model: false for the first `MotionStage.warmUpFrames` frames and as long after
+    /// a reset (a sudden global change), when nothing is known to be empty scene.
     public internal(set) var backgroundReady = false
     /// Set by the tracking stage to the tracker, for predicted boxes (persistence).
     public internal(set) var tracker: Tracker?
@@ -72,6 +72,12 @@ public final class MotionStage: PipelineStage {
     public let detector: MotionDetector
     private var frozen: [DetectionBox] = []
     private var dropped: UInt64 = 0
+    /// Frames since the background model was started or reset (the first frame counts as 1).
+    private var framesSinceReset = 0
+    /// Frames after a start or reset before the background model is trusted to say what is
+    /// empty scene: the first frame becomes the model whole (a person in it too), and someone
+    /// walking slowly differs from it only at their edges for the first few frames.
+    public static let warmUpFrames = 8
 
     init(context: AnalysisContext, tracker: Tracker) {
         self.context = context
@@ -103,7 +109,9 @@ public final class MotionStage: PipelineStage {
         let result = context.image.withUnsafeBytes { bytes in
             detector.update(image: bytes.baseAddress!, stride: width, frozen: frozen)
         }
-        context.backgroundReady = detector.counters.frames > 1 && detector.counters.backgroundResets == resetsBefore
+        if detector.counters.frames == 1 || detector.counters.backgroundResets != resetsBefore { framesSinceReset = 0 }
+        framesSinceReset &+= 1
+        context.backgroundReady = framesSinceReset > Self.warmUpFrames
         context.motionRegions.removeAll(keepingCapacity: true)
         for region in result.regions {
             context.motionRegions.append(region.fullFrameBox(factor: context.downscale))
@@ -138,12 +146,41 @@ public final class DetectStage: BudgetedStage {
     let detectors: [ScheduledDetector]
     private var wholeFramePasses: UInt64 = 0
     private var wholeFrameFailures: UInt64 = 0
+    /// The histogram-equalised luma the detectors read, and its scratch (allocated once).
+    let equalize: Bool
+    private var equalized: UnsafeMutablePointer<UInt8>
+    private var equalizedCapacity = 0
+    private let histogram = UnsafeMutablePointer<Int>.allocate(capacity: 256)
+    private let table = UnsafeMutablePointer<UInt8>.allocate(capacity: 256)
 
-    init(context: AnalysisContext, scheduler: BudgetScheduler?, detectors: [ScheduledDetector], cascadeFactor: Double) {
+    init(context: AnalysisContext, scheduler: BudgetScheduler?, detectors: [ScheduledDetector], cascadeFactor: Double,
+         equalize: Bool) {
         self.context = context
         self.scheduler = scheduler
         self.detectors = detectors
         self.cascadeFactor = cascadeFactor
+        self.equalize = equalize
+        equalized = .allocate(capacity: 1)
+    }
+
+    deinit {
+        equalized.deallocate()
+        histogram.deallocate()
+        table.deallocate()
+    }
+
+    /// The plane the detectors read: the luma itself, or its equalised copy.
+    private func detectorPlane(_ luma: GrayPlane) -> GrayPlane {
+        guard equalize, luma.width > 0, luma.height > 0 else { return luma }
+        let needed = luma.width * luma.height
+        if equalizedCapacity < needed {
+            equalized.deallocate()
+            equalized = .allocate(capacity: needed)
+            equalizedCapacity = needed
+        }
+        equalizeHistogram(source: luma.base, width: luma.width, height: luma.height, stride: luma.stride,
+                          destination: equalized, destinationStride: luma.width, histogram: histogram, table: table)
+        return GrayPlane(base: UnsafePointer(equalized), width: luma.width, height: luma.height, stride: luma.width)
     }
 
     /// Mean unverified fraction over scheduled frames and whole-frame passes (which leave
@@ -201,14 +238,14 @@ public final class DetectStage: BudgetedStage {
         if step == 1 && remainingBoardMilliseconds.isInfinite {
             let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
                                  width: frame.width, height: frame.height, stride: plane.stride)
-            detectWholeFrame(gray, width: frame.width, height: frame.height)
+            detectWholeFrame(detectorPlane(gray), width: frame.width, height: frame.height)
             context.detectSequence = frame.sequence
             return frame
         }
         if step == 1 {
             let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
                                  width: frame.width, height: frame.height, stride: plane.stride)
-            result = scheduler.schedule(gray, motionRegions: context.motionRegions, budget: budget)
+            result = scheduler.schedule(detectorPlane(gray), motionRegions: context.motionRegions, budget: budget)
         } else {
             // Packed YUYV has no contiguous luma plane for the detectors: nothing is verified.
             result = scheduler.schedule(GrayPlane(base: UnsafePointer(bitPattern: 1)!, width: 0, height: 0, stride: 0),
@@ -329,7 +366,8 @@ func makeAnalysisStages(settings: AnalysisSettings, width: Int, height: Int, boa
         configuration: CountingConfiguration(intervalSeconds: settings.countIntervalSeconds))
     let stages: [any PipelineStage] = [
         MotionStage(context: context, tracker: tracker),
-        DetectStage(context: context, scheduler: scheduler, detectors: detectors, cascadeFactor: board.costFactors.cascade),
+        DetectStage(context: context, scheduler: scheduler, detectors: detectors, cascadeFactor: board.costFactors.cascade,
+                    equalize: settings.equalizeHistogram),
         TrackStage(context: context, tracker: tracker, aggregator: aggregator),
     ]
     return (stages, context)

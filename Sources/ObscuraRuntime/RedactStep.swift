@@ -29,9 +29,10 @@ public final class RedactStep {
     public private(set) var noBackground: UInt64 = 0
     private let needsBackground: Bool
 
-    init(configuration: RedactionConfiguration, context: AnalysisContext?, compressed: CompressedFrameSlot? = nil,
+    init(redactor: Redactor, context: AnalysisContext?, compressed: CompressedFrameSlot? = nil,
          compressedPool: FramePool? = nil) {
-        redactor = Redactor(configuration: configuration)
+        self.redactor = redactor
+        let configuration = redactor.configuration
         self.context = context
         self.compressed = compressed
         self.compressedPool = compressedPool

@@ -139,7 +139,8 @@ public struct Session {
         // its luma is decoded for the analysis.
         let coefficientDomain = mode.format == .mjpeg && redactionSettings.coefficientDomain
             && redactionSettings.method != .blur
-        let slot = coefficientDomain ? CompressedFrameSlot() : nil
+        let redactor = Redactor(configuration: redactionSettings.configuration)
+        let slot = coefficientDomain ? CompressedFrameSlot(redactor: redactor) : nil
         let poolSize = options.poolSize ?? config.poolSize
         let stages: [any PipelineStage]
         let context: AnalysisContext?
@@ -153,7 +154,7 @@ public struct Session {
         let compressedPool = coefficientDomain
             ? FramePool(count: 2, layout: Redactor.compressedOutputLayout(width: mode.width, height: mode.height, subsampling: .other))
             : nil
-        let redaction = RedactStep(configuration: redactionSettings.configuration, context: context,
+        let redaction = RedactStep(redactor: redactor, context: context,
                                    compressed: slot, compressedPool: compressedPool)
         let outputs: [any RedactedSink]
         do {

@@ -4,9 +4,9 @@
 // whole MCUs, rounding outward: an MCU with any masked pixel is masked.
 //
 // Cells: pixelation works on whole blocks, so a region's cell is its pixel-path cell
-// (`pixelateCellsAcross` = 8 cells across a box's longer side) rounded up to whole MCUs, at
-// least one MCU (16x16 at 4:2:0). A box therefore never gets more than 8 cells across (a 64-pixel
-// face gets 4 cells of 16, a 200-pixel one 6 of 32), and a small box gets coarser cells than the
+// (`pixelateCellsAcross` = 6 cells across a box's longer side) rounded up to whole MCUs, at
+// least one MCU (16x16 at 4:2:0). A box therefore never gets more than 6 cells across (a 64-pixel
+// face gets 4 cells of 16, a 200-pixel one 5 of 48), and a small box gets coarser cells than the
 // pixel path would give it: never finer. Blur has no DCT-domain form; `canRedactCompressed` says
 // so, and a caller that sends a frame here anyway gets fill, which masks more.
 public import Codec

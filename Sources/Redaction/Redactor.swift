@@ -34,8 +34,11 @@ public final class Redactor {
     public let configuration: RedactionConfiguration
     public internal(set) var counters = RedactionCounters()
 
-    /// At most this many pixelation cells across a box's longer side (a face is about 8 cells).
-    public static let pixelateCellsAcross = 8
+    /// At most this many pixelation cells across a box's longer side. The issue asked for "about
+    /// 8" across a face; measured with OpenCV's own face cascades (tools/audit-redaction on the
+    /// face stills), 8 across a box grown by 30% still left faces OpenCV finds in 3 of 8 images,
+    /// 6 left none. A face then spans about 4 to 5 cells.
+    public static let pixelateCellsAcross = 6
     /// Luma and chroma written by `.fill` and by a whole-frame mask: mid-grey, no colour.
     public static let fillValue: UInt8 = 128
     /// Grey levels per quantisation step after a blur (32 levels remain).
