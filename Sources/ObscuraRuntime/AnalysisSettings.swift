@@ -55,6 +55,10 @@ public struct AnalysisSettings: Sendable, Equatable {
     /// Equalise the luma histogram before the detectors run, as OpenCV's face detection sample
     /// does: the cascades were trained on contrast-normalised faces and miss more in flat light.
     public var equalizeHistogram = true
+    /// A tile that motion touched stays verified when this frame's detectors examined that
+    /// motion (the moving region's own pass). Off: any motion voids the tile's scan until it is
+    /// scanned again, which on busy footage re-scans most tiles every frame.
+    public var trustExaminedMotion = true
 
     public init() {}
 
@@ -86,7 +90,8 @@ public struct AnalysisSettings: Sendable, Equatable {
     /// Reads the `analysis:` mapping.
     static func parse(_ mapping: SettingsMapping) throws(SettingsError) -> AnalysisSettings {
         var settings = AnalysisSettings()
-        try mapping.rejectUnknownKeys(["enabled", "cascadesDir", "detectors", "counting", "equalizeHistogram"])
+        try mapping.rejectUnknownKeys(["enabled", "cascadesDir", "detectors", "counting", "equalizeHistogram", "trustExaminedMotion"])
+        settings.trustExaminedMotion = try mapping.optionalBool("trustExaminedMotion") ?? true
         settings.equalizeHistogram = try mapping.optionalBool("equalizeHistogram") ?? true
         settings.enabled = try mapping.optionalBool("enabled") ?? true
         settings.cascadesDirectory = try mapping.optionalString("cascadesDir") ?? settings.cascadesDirectory

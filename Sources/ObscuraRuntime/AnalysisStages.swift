@@ -144,6 +144,11 @@ public final class DetectStage: BudgetedStage {
 
     /// The scheduler's detectors, for whole-frame passes when there is no time limit.
     let detectors: [ScheduledDetector]
+    /// Kept from frame to frame so that scheduling and whole-frame passes allocate nothing:
+    /// the scheduler refills these arrays in place (their elements are copied into the context,
+    /// never the arrays themselves, which would make the next frame copy them).
+    private var scheduleResult = ScheduleResult()
+    private var wholeFrameBoxes: [DetectionBox] = []
     private var wholeFramePasses: UInt64 = 0
     private var wholeFrameFailures: UInt64 = 0
     /// The histogram-equalised luma the detectors read, and its scratch (allocated once).
@@ -201,7 +206,8 @@ public final class DetectStage: BudgetedStage {
         wholeFramePasses &+= 1
         for entry in detectors {
             do {
-                for box in try entry.detector.detect(gray, parameters: entry.parameters) {
+                try entry.detector.detect(gray, parameters: entry.parameters, into: &wholeFrameBoxes)
+                for box in wholeFrameBoxes {
                     context.detections.append(ScheduledDetection(objectClass: entry.objectClass, box: box,
                                                                  source: .tile(-1)))
                 }
@@ -231,7 +237,6 @@ public final class DetectStage: BudgetedStage {
         }
         let plane = frame.layout.planes[0]
         let step = frame.format == .yuyv ? 2 : 1
-        let result: ScheduleResult
         // An infinite budget (offline redaction) lets every detector finish the whole frame.
         let budget: FrameBudget = remainingBoardMilliseconds.isInfinite
             ? .unlimited : .time(milliseconds: max(0, remainingBoardMilliseconds) / cascadeFactor)
@@ -245,15 +250,18 @@ public final class DetectStage: BudgetedStage {
         if step == 1 {
             let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
                                  width: frame.width, height: frame.height, stride: plane.stride)
-            result = scheduler.schedule(detectorPlane(gray), motionRegions: context.motionRegions, budget: budget)
+            scheduler.schedule(detectorPlane(gray), motionRegions: context.motionRegions, budget: budget, into: &scheduleResult)
         } else {
             // Packed YUYV has no contiguous luma plane for the detectors: nothing is verified.
-            result = scheduler.schedule(GrayPlane(base: UnsafePointer(bitPattern: 1)!, width: 0, height: 0, stride: 0),
-                                        motionRegions: context.motionRegions, budget: budget)
+            scheduler.schedule(GrayPlane(base: UnsafePointer(bitPattern: 1)!, width: 0, height: 0, stride: 0),
+                               motionRegions: context.motionRegions, budget: budget, into: &scheduleResult)
         }
-        context.detections = result.detections
-        context.unverified = result.unverified
-        context.unverifiedFraction = result.unverifiedFraction
+        // Copied element by element: sharing the result's arrays would make the next frame copy them.
+        context.detections.removeAll(keepingCapacity: true)
+        context.detections.append(contentsOf: scheduleResult.detections)
+        context.unverified.removeAll(keepingCapacity: true)
+        context.unverified.append(contentsOf: scheduleResult.unverified)
+        context.unverifiedFraction = scheduleResult.unverifiedFraction
         context.detectSequence = frame.sequence
         return frame
     }
@@ -266,6 +274,9 @@ public final class DetectStage: BudgetedStage {
         return ["frames": UInt64(metrics.frames) + wholeFramePasses, "whole_frame_passes": wholeFramePasses,
                 "whole_frame_failures": wholeFrameFailures, "deadline_misses": UInt64(metrics.deadlineMisses),
                 "failed_frames": UInt64(metrics.failedFrames), "scales_skipped": UInt64(metrics.scalesSkipped),
+                // Where the detectors' time went: moving regions (full parameters) and tiles.
+                "work_units": UInt64(metrics.workUnitsUsed), "region_work_units": UInt64(metrics.regionWorkUnitsUsed),
+                "region_pass_ms": metrics.regionPassNanoseconds / 1_000_000, "tile_pass_ms": metrics.tilePassNanoseconds / 1_000_000,
                 "unverified_permille_mean": UInt64((unverifiedMean(metrics) * 1000).rounded())]
     }
 }
@@ -356,7 +367,9 @@ func makeAnalysisStages(settings: AnalysisSettings, width: Int, height: Int, boa
     }
     var scheduler: BudgetScheduler?
     if !detectors.isEmpty {
-        do { scheduler = try BudgetScheduler(detectors: detectors) } catch {
+        var configuration = BudgetSchedulerConfiguration()
+        configuration.examinedMotionKeepsTilesVerified = settings.trustExaminedMotion
+        do { scheduler = try BudgetScheduler(detectors: detectors, configuration: configuration) } catch {
             throw .cascade(path: settings.cascadesDirectory, reason: "\(error)")
         }
     }
