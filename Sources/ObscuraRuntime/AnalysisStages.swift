@@ -369,6 +369,12 @@ func makeAnalysisStages(settings: AnalysisSettings, width: Int, height: Int, boa
     if !detectors.isEmpty {
         var configuration = BudgetSchedulerConfiguration()
         configuration.examinedMotionKeepsTilesVerified = settings.trustExaminedMotion
+        // A tile is scanned with this much of its neighbours on every side. With half a tile,
+        // every object up to a tile's size lies whole inside some tile's scan wherever it stands
+        // (with the default 32 pixels, one wider than 64 pixels straddling a tile border would
+        // lie whole in none, and the tiles would vouch for it unseen).
+        let tileWidth = width / max(configuration.tileColumns, 1), tileHeight = height / max(configuration.tileRows, 1)
+        configuration.tileOverlap = max(configuration.tileOverlap, (max(tileWidth, tileHeight) + 1) / 2)
         do { scheduler = try BudgetScheduler(detectors: detectors, configuration: configuration) } catch {
             throw .cascade(path: settings.cascadesDirectory, reason: "\(error)")
         }

@@ -131,10 +131,11 @@ struct MCUMap {
 
 @Suite("Redactor, coefficient domain")
 struct CompressedRedactionTests {
-    /// Boxes on the MCU grid whose pixel-path cell (longer side / 8) is a whole number of MCUs:
-    /// 128 pixels gives 16-pixel cells, 256 gives 32; so both paths use the same cell grid.
-    static let alignedBoxes = [DetectionBox(x: 96, y: 64, width: 128, height: 128),
-                               DetectionBox(x: 320, y: 224, width: 256, height: 192)]
+    /// Boxes on the MCU grid whose pixel-path cell (longer side / `pixelateCellsAcross`, 6) is a
+    /// whole number of MCUs: 96 pixels gives 16-pixel cells, 192 gives 32; so both paths use the
+    /// same cell grid.
+    static let alignedBoxes = [DetectionBox(x: 96, y: 64, width: 96, height: 96),
+                               DetectionBox(x: 320, y: 224, width: 192, height: 144)]
 
     @Test("pixelate and fill match the pixel path within DC re-quantisation; outside the masked MCUs every pixel is bit-exact",
           arguments: [RedactionMethod.pixelate, .fill])
@@ -218,9 +219,9 @@ struct CompressedRedactionTests {
                 let horizontal = (layout.width + plane.width - 1) / plane.width
                 let vertical = (layout.height + plane.height - 1) / plane.height
                 for box in Self.alignedBoxes {
-                    // The pixel path's cell: a box's longer side / 8, chroma divided by the
+                    // The pixel path's cell: a box's longer side / 6, chroma divided by the
                     // horizontal subsampling.
-                    let cell = max(box.width, box.height) / 8 / horizontal
+                    let cell = max(box.width, box.height) / Redactor.pixelateCellsAcross / horizontal
                     var cells = 0, flat = 0
                     for top in stride(from: box.y / vertical, to: (box.y + box.height) / vertical, by: cell) {
                         for left in stride(from: box.x / horizontal, to: (box.x + box.width) / horizontal, by: cell) {

@@ -138,7 +138,7 @@ struct RedactorTests {
         let redactor = Redactor(configuration: RedactionConfiguration(policy: .detections(margin: 0), method: .pixelate))
         let output = outputBytes(redactor.redact(frame, analysis: RedactionInput(unverified: [box])))
         let stride = layout.planes[0].stride
-        let cell = (40 + 7) / 8
+        let cell = (40 + Redactor.pixelateCellsAcross - 1) / Redactor.pixelateCellsAcross
         var changed = 0
         for row in 0..<layout.height {
             for column in 0..<layout.width {
