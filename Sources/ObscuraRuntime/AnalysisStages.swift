@@ -174,19 +174,42 @@ public final class DetectStage: BudgetedStage {
         table.deallocate()
     }
 
-    /// The plane the detectors read: the luma itself, or its equalised copy.
-    private func detectorPlane(_ luma: GrayPlane) -> GrayPlane {
-        guard equalize, luma.width > 0, luma.height > 0 else { return luma }
-        let needed = luma.width * luma.height
+    /// The plane the detectors read: the luma itself, or its equalised copy. With `padding`, the
+    /// copy has that many pixels more on every side, repeating the edge rows and columns, so a
+    /// detector window can hang over the frame's edge: a face cut off by the edge (a forehead
+    /// outside the frame) is then still found. Boxes found on it are `padding` off.
+    private func detectorPlane(_ luma: GrayPlane, padding: Int = 0) -> GrayPlane {
+        guard equalize || padding > 0, luma.width > 0, luma.height > 0 else { return luma }
+        let width = luma.width + 2 * padding, height = luma.height + 2 * padding
+        let needed = width * height
         if equalizedCapacity < needed {
             equalized.deallocate()
             equalized = .allocate(capacity: needed)
             equalizedCapacity = needed
         }
-        equalizeHistogram(source: luma.base, width: luma.width, height: luma.height, stride: luma.stride,
-                          destination: equalized, destinationStride: luma.width, histogram: histogram, table: table)
-        return GrayPlane(base: UnsafePointer(equalized), width: luma.width, height: luma.height, stride: luma.width)
+        let inner = equalized + padding * width + padding
+        if equalize {
+            equalizeHistogram(source: luma.base, width: luma.width, height: luma.height, stride: luma.stride,
+                              destination: inner, destinationStride: width, histogram: histogram, table: table)
+        } else {
+            for row in 0..<luma.height { (inner + row * width).update(from: luma.base + row * luma.stride, count: luma.width) }
+        }
+        if padding > 0 {
+            for row in 0..<luma.height {
+                let line = inner + row * width
+                (line - padding).update(repeating: line[0], count: padding)
+                (line + luma.width).update(repeating: line[luma.width - 1], count: padding)
+            }
+            for row in 0..<padding {
+                (equalized + row * width).update(from: equalized + padding * width, count: width)
+                (equalized + (height - 1 - row) * width).update(from: equalized + (height - 1 - padding) * width, count: width)
+            }
+        }
+        return GrayPlane(base: UnsafePointer(equalized), width: width, height: height, stride: width)
     }
+
+    /// Padding for whole-frame passes: a sixteenth of the shorter side, at least 16 pixels.
+    static func edgePadding(width: Int, height: Int) -> Int { max(16, min(width, height) / 16) }
 
     /// Mean unverified fraction over scheduled frames and whole-frame passes (which leave
     /// nothing unverified unless a detector failed).
@@ -199,7 +222,7 @@ public final class DetectStage: BudgetedStage {
     /// With no time limit (offline redaction) every detector scans the whole frame at its full
     /// parameters, every scale, as OpenCV's detectMultiScale does: objects of any size anywhere.
     /// A detector error leaves the whole frame unverified.
-    private func detectWholeFrame(_ gray: GrayPlane, width: Int, height: Int) {
+    private func detectWholeFrame(_ gray: GrayPlane, padding: Int, width: Int, height: Int) {
         context.detections.removeAll(keepingCapacity: true)
         context.unverified.removeAll(keepingCapacity: true)
         context.unverifiedFraction = 0
@@ -208,8 +231,11 @@ public final class DetectStage: BudgetedStage {
             do {
                 try entry.detector.detect(gray, parameters: entry.parameters, into: &wholeFrameBoxes)
                 for box in wholeFrameBoxes {
-                    context.detections.append(ScheduledDetection(objectClass: entry.objectClass, box: box,
-                                                                 source: .tile(-1)))
+                    // Back to frame pixels. A box may hang over the frame's edge; it is kept whole,
+                    // so its margin and pixelation cells follow the whole face (the Redactor clips).
+                    let moved = DetectionBox(x: box.x - padding, y: box.y - padding, width: box.width, height: box.height)
+                    guard moved.x < width, moved.y < height, moved.x + moved.width > 0, moved.y + moved.height > 0 else { continue }
+                    context.detections.append(ScheduledDetection(objectClass: entry.objectClass, box: moved, source: .tile(-1)))
                 }
             } catch {
                 wholeFrameFailures &+= 1
@@ -243,7 +269,8 @@ public final class DetectStage: BudgetedStage {
         if step == 1 && remainingBoardMilliseconds.isInfinite {
             let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
                                  width: frame.width, height: frame.height, stride: plane.stride)
-            detectWholeFrame(detectorPlane(gray), width: frame.width, height: frame.height)
+            let padding = Self.edgePadding(width: frame.width, height: frame.height)
+            detectWholeFrame(detectorPlane(gray, padding: padding), padding: padding, width: frame.width, height: frame.height)
             context.detectSequence = frame.sequence
             return frame
         }
