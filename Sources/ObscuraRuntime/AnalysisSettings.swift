@@ -136,12 +136,7 @@ public struct AnalysisSettings: Sendable, Equatable {
             if counting.contains("zones") {
                 for entry in try counting.mappings("zones") {
                     try entry.rejectUnknownKeys(["name", "polygon"])
-                    let polygon = try entry.points("polygon")
-                    guard polygon.count >= 3 else {
-                        throw SettingsError(file: entry.file, line: entry.value("polygon")?.mark?.line, key: "\(entry.path).polygon",
-                                            reason: "a zone needs at least 3 points, e.g. [[0, 0], [100, 0], [100, 100]]")
-                    }
-                    settings.zones.append(ZoneSetting(name: try entry.string("name"), polygon: polygon))
+                    settings.zones.append(ZoneSetting(name: try entry.string("name"), polygon: try entry.polygon("polygon", what: "a zone")))
                 }
             }
         }
@@ -150,6 +145,16 @@ public struct AnalysisSettings: Sendable, Equatable {
 }
 
 extension SettingsMapping {
+    /// A polygon of at least 3 points; `what` names it in the error ("a zone").
+    func polygon(_ key: String, what: String) throws(SettingsError) -> [Point] {
+        let polygon = try points(key)
+        guard polygon.count >= 3 else {
+            throw SettingsError(file: file, line: value(key)?.mark?.line, key: keyPath(key),
+                                reason: "\(what) needs at least 3 points, e.g. [[0, 0], [100, 0], [100, 100]]")
+        }
+        return polygon
+    }
+
     /// `[x, y]` or `[[x, y], ...]` as points.
     func points(_ key: String) throws(SettingsError) -> [Point] {
         let numbers = try numberLists(key)

@@ -57,11 +57,7 @@ public struct RedactionSettings: Sendable, Equatable {
         if mapping.contains("privacyZones") {
             for entry in try mapping.mappings("privacyZones") {
                 try entry.rejectUnknownKeys(["name", "polygon"])
-                let polygon = try entry.points("polygon")
-                guard polygon.count >= 3 else {
-                    throw SettingsError(file: entry.file, line: entry.value("polygon")?.mark?.line, key: "\(entry.path).polygon",
-                                        reason: "a privacy zone needs at least 3 points, e.g. [[0, 0], [100, 0], [100, 100]]")
-                }
+                let polygon = try entry.polygon("polygon", what: "a privacy zone")
                 settings.privacyZones.append(PrivacyZone(name: try entry.string("name"),
                                                          polygon: polygon.map { PixelPoint(x: $0.x, y: $0.y) }))
             }

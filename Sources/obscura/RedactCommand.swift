@@ -60,12 +60,7 @@ struct RedactCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let policy, RedactionSettings.policy(named: policy, margin: 0.3) == nil {
-            throw ValidationError("--policy must be \(RedactionSettings.policyNames.joined(separator: " or ")), not '\(policy)'.")
-        }
-        if let method, RedactionMethod(rawValue: method) == nil {
-            throw ValidationError("--method must be one of \(RedactionMethod.allCases.map(\.rawValue).joined(separator: ", ")), not '\(method)'.")
-        }
+        try validateRedactionChoice(policy: policy, method: method)
         if let frames, frames <= 0 { throw ValidationError("--frames must be a positive number, not \(frames).") }
         if let budgetMs, !(budgetMs > 0) { throw ValidationError("--budget-ms must be a positive number of milliseconds.") }
         if let quality, !(1...100).contains(quality) { throw ValidationError("--quality must be from 1 to 100, not \(quality).") }

@@ -38,12 +38,7 @@ struct PipelineOptions: ParsableArguments {
     func validate() throws {
         if let frames, frames <= 0 { throw ValidationError("--frames must be a positive number, not \(frames).") }
         if let budgetMs, !(budgetMs > 0) { throw ValidationError("--budget-ms must be a positive number of milliseconds.") }
-        if let policy, RedactionSettings.policy(named: policy, margin: 0.3) == nil {
-            throw ValidationError("--policy must be \(RedactionSettings.policyNames.joined(separator: " or ")), not '\(policy)'.")
-        }
-        if let method, RedactionMethod(rawValue: method) == nil {
-            throw ValidationError("--method must be one of \(RedactionMethod.allCases.map(\.rawValue).joined(separator: ", ")), not '\(method)'.")
-        }
+        try validateRedactionChoice(policy: policy, method: method)
         for control in controls where !control.contains("=") || control.hasPrefix("=") {
             throw ValidationError("--control takes name=value (e.g. brightness=128), not '\(control)'.")
         }
@@ -116,6 +111,16 @@ struct RunCommand: ParsableCommand {
         let interval = Duration.milliseconds(Int64(config.statsIntervalSeconds * 1000))
         let report = try orExit { () throws(CaptureError) in try session.pipeline.run(frameLimit: pipeline.frames, statsInterval: interval) }
         print(json ? report.json() : report.table())
+    }
+}
+
+/// Checks `--policy` and `--method` (shared by `run`, `bench` and `redact`).
+func validateRedactionChoice(policy: String?, method: String?) throws {
+    if let policy, RedactionSettings.policy(named: policy, margin: 0.3) == nil {
+        throw ValidationError("--policy must be \(RedactionSettings.policyNames.joined(separator: " or ")), not '\(policy)'.")
+    }
+    if let method, RedactionMethod(rawValue: method) == nil {
+        throw ValidationError("--method must be one of \(RedactionMethod.allCases.map(\.rawValue).joined(separator: ", ")), not '\(method)'.")
     }
 }
 
