@@ -162,6 +162,16 @@ public final class JPEGCoefficientEditor {
 
     /// Reads `jpeg` down to its quantised coefficients. The bytes must stay valid until `write`
     /// or `abort`. A pending image is abandoned first.
+    /// The error for a failed read: too large when the header is past `maximumDimension`, else
+    /// what the status says.
+    private func readFailure(_ status: Int32, _ raw: obscura_jpeg_coefficients) -> JPEGError {
+        let width = Int(raw.header.width), height = Int(raw.header.height)
+        if status == OBSCURA_JPEG_STATUS_UNSUPPORTED, width > maximumDimension || height > maximumDimension {
+            return .tooLarge(width: width, height: height, limit: maximumDimension)
+        }
+        return error(for: status)
+    }
+
     @discardableResult
     public func read(_ jpeg: UnsafeRawBufferPointer) throws(JPEGError) -> JPEGBlockGeometry {
         geometry = nil
@@ -174,13 +184,7 @@ public final class JPEGCoefficientEditor {
             var raw = obscura_jpeg_coefficients()
             let status = obscura_jpeg_transcoder_read(handle, base.assumingMemoryBound(to: UInt8.self), jpeg.count,
                                                       Int32(clamping: maximumDimension), &raw)
-            guard status == OBSCURA_JPEG_STATUS_OK else {
-                let width = Int(raw.header.width), height = Int(raw.header.height)
-                if status == OBSCURA_JPEG_STATUS_UNSUPPORTED, width > maximumDimension || height > maximumDimension {
-                    throw .tooLarge(width: width, height: height, limit: maximumDimension)
-                }
-                throw error(for: status)
-            }
+            guard status == OBSCURA_JPEG_STATUS_OK else { throw readFailure(status, raw) }
             let read = JPEGBlockGeometry(raw)
             geometry = read
             return read
@@ -208,13 +212,7 @@ public final class JPEGCoefficientEditor {
             var raw = obscura_jpeg_coefficients()
             var status = obscura_jpeg_transcoder_read_header(handle, base.assumingMemoryBound(to: UInt8.self), jpeg.count,
                                                              Int32(clamping: maximumDimension), &raw)
-            guard status == OBSCURA_JPEG_STATUS_OK else {
-                let width = Int(raw.header.width), height = Int(raw.header.height)
-                if status == OBSCURA_JPEG_STATUS_UNSUPPORTED, width > maximumDimension || height > maximumDimension {
-                    throw .tooLarge(width: width, height: height, limit: maximumDimension)
-                }
-                throw error(for: status)
-            }
+            guard status == OBSCURA_JPEG_STATUS_OK else { throw readFailure(status, raw) }
             let layout = lumaLayout(width: Int(raw.header.width), height: Int(raw.header.height))
             guard frame.setLayout(layout) else {
                 obscura_jpeg_transcoder_abort(handle)
