@@ -63,9 +63,16 @@ public struct AnalysisSettings: Sendable, Equatable {
     public init() {}
 
     /// People (whole bodies) and faces, with OpenCV's usual parameters for VGA-sized frames.
+    ///
+    /// People start at 24x48 pixels rather than the cascade's own 14x28. A person 48 pixels tall
+    /// has a face about 6 pixels high, which carries nothing identifiable, and every person who
+    /// moves is masked by the foreground policy whatever their size. The smallest scales are much
+    /// of the person detector's work: a whole 640x480 frame takes 25 ms instead of 45, and on the
+    /// sample footage its moving-region passes about 5 ms a frame instead of 9. On ten frames of
+    /// that footage the cascade finds the same 35 people either way, the smallest 25x50.
     public static let defaultDetectors = [
         DetectorSetting(objectClass: .person, cascade: "haarcascades/haarcascade_fullbody.xml",
-                        scaleFactor: 1.1, minNeighbors: 3, minWidth: 0, minHeight: 0),
+                        scaleFactor: 1.1, minNeighbors: 3, minWidth: 24, minHeight: 48),
         DetectorSetting(objectClass: .face, cascade: "haarcascades/haarcascade_frontalface_default.xml",
                         scaleFactor: 1.2, minNeighbors: 3, minWidth: 0, minHeight: 0),
     ]
