@@ -7,9 +7,12 @@
 //      detector on each region at its full parameters. A region any detector did not finish is
 //      unverified.
 //   2. The rest of the frame as a grid of tiles at coarse parameters: first every tile that is
-//      not verified (oldest scan first), then up to `tilesPerFrame` verified ones (oldest first)
-//      to refresh them before they expire. Oldest-first is a round robin that also puts stale and
-//      disturbed tiles ahead of fresh ones.
+//      not verified (oldest scan first), then verified ones (oldest first) at the rate that renews
+//      each tile once per lifetime, to refresh them before they expire. Oldest-first is a round
+//      robin that also puts stale and disturbed tiles ahead of fresh ones.
+//   Before the tiles, when its scan is invalid or about to expire: the large-object pass, one
+//      coarse pass over the whole frame at the scales too large for any tile's scan
+//      (`largeObjectPass`). While it is not valid the whole frame is unverified.
 // A pass that would not fit in what is left of the budget is not started (in time mode, by the
 // detector's learned cost per work unit), and later, smaller passes may still run.
 //
@@ -52,6 +55,13 @@ public final class BudgetScheduler {
     private var scannedThisFrame: [Int] = []
     private var passBoxes: [DetectionBox] = []
     private var unionArea = BudgetGeometry.UnionArea()
+    /// Tile scans owed to the refresh rate (see `fillTileOrder`).
+    private var refreshCredit = 0.0
+    /// The large-object pass's scan, kept like a tile's: the frame of its last complete scan, of
+    /// the last motion, and whether every moving region since that scan was examined.
+    private var largeScanFrame = -1
+    private var largeMotionFrame = -1
+    private var largeMotionExamined = false
 
     /// Throws `BudgetSchedulerError` for a configuration that could never verify anything, so
     /// that a mistake shows at start-up instead of as a fully masked stream.
@@ -131,6 +141,8 @@ public final class BudgetScheduler {
                 motionExaminedSinceScan[tile] = false
             }
         }
+        var everyRegionExamined = true
+        if !regions.isEmpty { largeMotionFrame = frameIndex }
         for region in regions {
             var examined = true
             for index in detectors.indices {
@@ -146,12 +158,46 @@ public final class BudgetScheduler {
                 }
             }
             if !examined {
+                everyRegionExamined = false
                 result.unverified.append(region)
                 for tile in tiles.indices where BudgetGeometry.boxesOverlap(tiles[tile], region) { regionsExaminedInTile[tile] = false }
             }
         }
         for tile in tiles.indices where lastMotionFrame[tile] == frameIndex {
             motionExaminedSinceScan[tile] = regionsExaminedInTile[tile]
+        }
+        if !regions.isEmpty { largeMotionExamined = largeMotionExamined && everyRegionExamined }
+
+        // The large-object pass, before the tiles: while it is not valid the whole frame is.
+        var largeScannedThisFrame = false
+        if configuration.largeObjectPass
+            && (!isLargeScanVerified || frameIndex - largeScanFrame >= configuration.verificationLifetimeFrames - 1) {
+            let whole = DetectionBox(x: 0, y: 0, width: frame.width, height: frame.height)
+            var complete = true
+            let passStart = clock.now
+            for index in detectors.indices {
+                let entry = detectors[index]
+                // One coarse scale step below what the tiles' overlap holds whole, so that the two
+                // stages' sizes overlap.
+                let longerSide = Int((Double(2 * configuration.tileOverlap) / entry.coarseParameters.scaleFactor).rounded(.down))
+                let parameters = entry.largeObjectParameters(longerSide: longerSide)
+                // No window that large fits in the frame: there is no object that large to find.
+                if entry.detector.passCost(width: frame.width, height: frame.height, parameters: parameters).scales == 0 { continue }
+                let outcome = runPass(index, over: whole, in: frame, parameters: parameters,
+                                      source: .wholeFrame, spending: &spending, into: &result.detections)
+                switch outcome {
+                case .completed: break
+                case .notRun: complete = false
+                case let .failed(reason):
+                    failClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason), spending: spending, into: &result)
+                    return
+                }
+            }
+            metrics.largeObjectPassNanoseconds &+= UInt64(max(nanoseconds(clock.now - passStart), 0))
+            if complete {
+                largeScannedThisFrame = true
+                metrics.largeObjectPasses += 1
+            }
         }
 
         // Stage 2: the rest of the frame, tile by tile at coarse scales.
@@ -180,7 +226,15 @@ public final class BudgetScheduler {
             lastScanFrame[tile] = frameIndex
             motionExaminedSinceScan[tile] = true
         }
+        if largeScannedThisFrame {
+            largeScanFrame = frameIndex
+            largeMotionExamined = true
+        }
         for tile in tiles.indices where !isVerified(tile) { result.unverified.append(tiles[tile]) }
+        if configuration.largeObjectPass && !isLargeScanVerified {
+            metrics.largeObjectPassMissing += 1
+            result.unverified.append(DetectionBox(x: 0, y: 0, width: frame.width, height: frame.height))
+        }
 
         let elapsed = clock.now - start
         let missed: Bool
@@ -200,6 +254,13 @@ public final class BudgetScheduler {
         let untouched = scanned >= lastMotionFrame[tile]
             || (configuration.examinedMotionKeepsTilesVerified && motionExaminedSinceScan[tile])
         return scanned >= 0 && untouched && frameIndex - scanned < configuration.verificationLifetimeFrames
+    }
+
+    /// Whether the large-object pass vouches for the frame, by the same rule as a tile.
+    var isLargeScanVerified: Bool {
+        let untouched = largeScanFrame >= largeMotionFrame
+            || (configuration.examinedMotionKeepsTilesVerified && largeMotionExamined)
+        return largeScanFrame >= 0 && untouched && frameIndex - largeScanFrame < configuration.verificationLifetimeFrames
     }
 
     // MARK: - Stages
@@ -225,8 +286,16 @@ public final class BudgetScheduler {
         Int(min((Double(length) * configuration.regionMarginFraction).rounded(.up), 1e12))
     }
 
-    /// Fills `tileOrder` with the tiles to attempt this frame: every unverified tile, then at most
-    /// `tilesPerFrame` verified ones; each group oldest scan first, then by tile index.
+    /// Fills `tileOrder` with the tiles to attempt this frame: every unverified tile, then the
+    /// verified ones that are due for a refresh (at most `tilesPerFrame`); each group oldest scan
+    /// first, then by tile index.
+    ///
+    /// Refreshes keep the scans' ages spread out, so that tiles do not all expire in one frame
+    /// (which would overrun the budget and mask them). They run at the rate that renews every tile
+    /// once per lifetime, `tiles / verificationLifetimeFrames` scans a frame, and scans of
+    /// unverified tiles count toward it: a frame that already re-scans tiles for motion or expiry
+    /// refreshes none. (Refreshing `tilesPerFrame` every frame, as before, renewed each tile every
+    /// 6 frames of its 8 on the default grid: a third more tile work than the lifetime needs.)
     private func fillTileOrder() {
         tileOrder.removeAll(keepingCapacity: true)
         verifiedTiles.removeAll(keepingCapacity: true)
@@ -235,7 +304,12 @@ public final class BudgetScheduler {
         }
         BudgetGeometry.insertionSort(&tileOrder) { self.scannedEarlier($0, $1) }
         BudgetGeometry.insertionSort(&verifiedTiles) { self.scannedEarlier($0, $1) }
-        tileOrder.append(contentsOf: verifiedTiles.prefix(configuration.tilesPerFrame))
+        let rate = Double(tiles.count) / Double(configuration.verificationLifetimeFrames)
+        refreshCredit = min(refreshCredit + rate, rate + Double(configuration.tilesPerFrame))
+        let due = max(Int(refreshCredit.rounded(.down)) - tileOrder.count, 0)
+        let refreshes = min(due, configuration.tilesPerFrame, verifiedTiles.count)
+        refreshCredit = max(refreshCredit - Double(tileOrder.count + refreshes), 0)
+        tileOrder.append(contentsOf: verifiedTiles.prefix(refreshes))
     }
 
     /// Oldest scan first, then by tile index.
@@ -256,7 +330,7 @@ public final class BudgetScheduler {
                          into detections: inout [ScheduledDetection]) -> PassOutcome {
         let entry = detectors[index]
         let rateIndex: Int
-        if case .tile = source { rateIndex = 2 * index + 1 } else { rateIndex = 2 * index }
+        if case .movingRegion = source { rateIndex = 2 * index } else { rateIndex = 2 * index + 1 }
         let cost = entry.detector.passCost(width: region.width, height: region.height, parameters: parameters)
         // A region smaller than the detector's window cannot be examined: it stays unverified.
         guard cost.scales > 0 else { return .notRun }
@@ -275,9 +349,10 @@ public final class BudgetScheduler {
         let passDuration = nanoseconds(clock.now - passStart)
         let passNanoseconds = Double(passDuration)
         spending.workUsed += cost.workUnits
-        if case .tile = source {
-            metrics.tilePassNanoseconds &+= UInt64(max(passDuration, 0))
-        } else {
+        switch source {
+        case .tile: metrics.tilePassNanoseconds &+= UInt64(max(passDuration, 0))
+        case .wholeFrame: break  // counted by the large-object pass itself
+        case .movingRegion:
             spending.regionWorkUsed += cost.workUnits
             metrics.regionPassNanoseconds &+= UInt64(max(passDuration, 0))
         }
@@ -306,6 +381,8 @@ public final class BudgetScheduler {
         lastScanFrame = Array(repeating: -1, count: tiles.count)
         lastMotionFrame = Array(repeating: -1, count: tiles.count)
         motionExaminedSinceScan = Array(repeating: false, count: tiles.count)
+        largeScanFrame = -1
+        largeMotionExamined = false
         regionsExaminedInTile = Array(repeating: false, count: tiles.count)
         // No region is larger than the frame: sized now, the detectors never grow their buffers
         // (and recompile) part-way through a stream.
@@ -317,6 +394,8 @@ public final class BudgetScheduler {
             lastScanFrame[tile] = -1
             motionExaminedSinceScan[tile] = false
         }
+        largeScanFrame = -1
+        largeMotionExamined = false
     }
 
     /// The whole frame unverified, keeping the detections found so far.

@@ -103,6 +103,23 @@ public struct ScheduledDetector {
         self.coarseParameters = coarseParameters
     }
 
+    /// The parameters of the large-object pass: `coarseParameters` with the smallest window
+    /// raised, keeping its shape, until its longer side is at least `longerSide` pixels.
+    public func largeObjectParameters(longerSide: Int) -> DetectionParameters {
+        var large = coarseParameters
+        let width = large.minSize.width, height = large.minSize.height
+        guard width > 0, height > 0 else {
+            large.minSize = DetectionSize(width: max(width, longerSide), height: max(height, longerSide))
+            return large
+        }
+        let longer = max(width, height)
+        guard longer < longerSide else { return large }
+        // Rounded up, so that the window's longer side reaches `longerSide` (never falls short).
+        large.minSize = DetectionSize(width: (width * longerSide + longer - 1) / longer,
+                                      height: (height * longerSide + longer - 1) / longer)
+        return large
+    }
+
     /// The default coarse parameters: a scale factor of at least 1.2 and no window smaller than
     /// twice the cascade's own, which together cut a full-frame pass to roughly a fifth of its
     /// windows (the smallest scales hold most of them).
@@ -129,8 +146,20 @@ public struct BudgetSchedulerConfiguration: Sendable, Equatable {
     /// Each tile is scanned together with this many pixels of its neighbours on every side, so
     /// that an object lying across a tile border is whole in at least one scan.
     public var tileOverlap: Int = 32
-    /// Tiles that are still verified are re-scanned, oldest first, at most this many per frame;
-    /// tiles that are not verified are always attempted while the budget lasts.
+    /// On (the default): one more coarse pass over the whole frame, at the scales no tile scan can
+    /// hold. An object whose width or height is over twice `tileOverlap` may lie whole inside no
+    /// tile's scan, so without this pass the tiles would vouch for it unseen wherever it did not
+    /// move. The pass starts at windows whose longer side is `2 * tileOverlap` divided by the
+    /// coarse scale factor, so its sizes overlap the tiles' by one scale step, and it costs little
+    /// (on 640x480 with the default detectors and 80 pixels of overlap, about 3 ms). Its scan
+    /// vouches for the whole frame like a tile's for its tile, expires and is voided by motion
+    /// the same way, is refreshed in the frame before it expires, and runs before any tile;
+    /// while it is not valid, the whole frame is unverified.
+    public var largeObjectPass = true
+    /// Tiles that are still verified are re-scanned, oldest first, at the rate that renews every
+    /// tile once per `verificationLifetimeFrames` (scans of unverified tiles count toward it), and
+    /// at most this many per frame; tiles that are not verified are always attempted while the
+    /// budget lasts.
     public var tilesPerFrame: Int = 2
     /// A tile scan vouches for the tile during this many frames (the frame of the scan counts as
     /// the first), provided no motion touches the tile in the meantime.
@@ -173,6 +202,9 @@ public enum DetectionSource: Sendable, Hashable {
     case movingRegion(DetectionBox)
     /// A coarse pass over the tile with this index in `BudgetScheduler.tiles`.
     case tile(Int)
+    /// A pass over the whole frame: the scheduler's large-object pass, or any pass when the time
+    /// is not limited.
+    case wholeFrame
 }
 
 /// One object found, in full-frame pixels.
@@ -260,6 +292,11 @@ public struct BudgetSchedulerMetrics: Sendable, Equatable {
     public var regionWorkUnitsUsed = 0
     public var regionPassNanoseconds: UInt64 = 0
     public var tilePassNanoseconds: UInt64 = 0
+    /// The large-object pass (`BudgetSchedulerConfiguration.largeObjectPass`): how often it ran
+    /// to the end, its host time, and the frames left wholly unverified because it was not valid.
+    public var largeObjectPasses = 0
+    public var largeObjectPassNanoseconds: UInt64 = 0
+    public var largeObjectPassMissing = 0
 
     public init() {}
 
