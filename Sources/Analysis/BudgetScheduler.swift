@@ -17,7 +17,10 @@
 // detector's learned cost per work unit), and later, smaller passes may still run.
 //
 // A tile is verified when it was scanned within the last `verificationLifetimeFrames` frames and
-// no motion has touched it since that scan. Motion invalidates the tile even where the moving
+// no motion has touched it since that scan. A verified scan vouches for what it found as much as
+// for what it did not: its detections are reported again in every frame in which the scan is
+// still valid (source `.tile`, or `.wholeFrame` for the large-object pass), so that an object
+// found by a scan stays masked until the next one, not only in the scan's own frame. Motion invalidates the tile even where the moving
 // region itself was examined: an object can walk in, stop, and stop producing motion, and the
 // old scan never saw it. Moving regions are verified only by this frame's own region passes,
 // never by a tile scan (coarse scales) and never by an earlier frame.
@@ -53,6 +56,11 @@ public final class BudgetScheduler {
     private var tileOrder: [Int] = []
     private var verifiedTiles: [Int] = []
     private var scannedThisFrame: [Int] = []
+    /// Where each of `scannedThisFrame`'s detections lie in this frame's result.
+    private var scannedRanges: [Range<Int>] = []
+    /// Per tile, what its last complete scan found; and the large-object pass's.
+    private var tileFindings: [[ScheduledDetection]] = []
+    private var largeFindings: [ScheduledDetection] = []
     private var passBoxes: [DetectionBox] = []
     private var unionArea = BudgetGeometry.UnionArea()
     /// Tile scans owed to the refresh rate (see `fillTileOrder`).
@@ -170,11 +178,13 @@ public final class BudgetScheduler {
 
         // The large-object pass, before the tiles: while it is not valid the whole frame is.
         var largeScannedThisFrame = false
+        var largeRange = 0..<0
         if configuration.largeObjectPass
             && (!isLargeScanVerified || frameIndex - largeScanFrame >= configuration.verificationLifetimeFrames - 1) {
             let whole = DetectionBox(x: 0, y: 0, width: frame.width, height: frame.height)
             var complete = true
             let passStart = clock.now
+            let firstFinding = result.detections.count
             for index in detectors.indices {
                 let entry = detectors[index]
                 // One coarse scale step below what the tiles' overlap holds whole, so that the two
@@ -196,17 +206,20 @@ public final class BudgetScheduler {
             metrics.largeObjectPassNanoseconds &+= UInt64(max(nanoseconds(clock.now - passStart), 0))
             if complete {
                 largeScannedThisFrame = true
+                largeRange = firstFinding..<result.detections.count
                 metrics.largeObjectPasses += 1
             }
         }
 
         // Stage 2: the rest of the frame, tile by tile at coarse scales.
         scannedThisFrame.removeAll(keepingCapacity: true)
+        scannedRanges.removeAll(keepingCapacity: true)
         fillTileOrder()
         for tile in tileOrder {
             let scanArea = BudgetGeometry.clampBox(BudgetGeometry.grownBox(tiles[tile], horizontal: configuration.tileOverlap, vertical: configuration.tileOverlap),
                                     width: frame.width, height: frame.height) ?? tiles[tile]
             var complete = true
+            let firstFinding = result.detections.count
             for index in detectors.indices {
                 let entry = detectors[index]
                 let outcome = runPass(index, over: scanArea, in: frame, parameters: entry.coarseParameters,
@@ -219,16 +232,30 @@ public final class BudgetScheduler {
                     return
                 }
             }
-            if complete { scannedThisFrame.append(tile) }
+            if complete {
+                scannedThisFrame.append(tile)
+                scannedRanges.append(firstFinding..<result.detections.count)
+            }
         }
         // Recorded only now, so that a frame that fails closed part-way leaves no scan behind.
-        for tile in scannedThisFrame {
+        for (position, tile) in scannedThisFrame.enumerated() {
             lastScanFrame[tile] = frameIndex
             motionExaminedSinceScan[tile] = true
+            tileFindings[tile].removeAll(keepingCapacity: true)
+            tileFindings[tile].append(contentsOf: result.detections[scannedRanges[position]])
         }
         if largeScannedThisFrame {
             largeScanFrame = frameIndex
             largeMotionExamined = true
+            largeFindings.removeAll(keepingCapacity: true)
+            largeFindings.append(contentsOf: result.detections[largeRange])
+        }
+        // What still-valid scans of earlier frames found is still there.
+        for tile in tiles.indices where lastScanFrame[tile] != frameIndex && isVerified(tile) {
+            result.detections.append(contentsOf: tileFindings[tile])
+        }
+        if configuration.largeObjectPass && largeScanFrame != frameIndex && isLargeScanVerified {
+            result.detections.append(contentsOf: largeFindings)
         }
         for tile in tiles.indices where !isVerified(tile) { result.unverified.append(tiles[tile]) }
         if configuration.largeObjectPass && !isLargeScanVerified {
@@ -383,6 +410,8 @@ public final class BudgetScheduler {
         motionExaminedSinceScan = Array(repeating: false, count: tiles.count)
         largeScanFrame = -1
         largeMotionExamined = false
+        tileFindings = Array(repeating: [], count: tiles.count)
+        largeFindings.removeAll(keepingCapacity: true)
         regionsExaminedInTile = Array(repeating: false, count: tiles.count)
         // No region is larger than the frame: sized now, the detectors never grow their buffers
         // (and recompile) part-way through a stream.
@@ -396,6 +425,8 @@ public final class BudgetScheduler {
         }
         largeScanFrame = -1
         largeMotionExamined = false
+        for tile in tileFindings.indices { tileFindings[tile].removeAll(keepingCapacity: true) }
+        largeFindings.removeAll(keepingCapacity: true)
     }
 
     /// The whole frame unverified, keeping the detections found so far.
