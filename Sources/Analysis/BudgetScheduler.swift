@@ -62,6 +62,9 @@ public final class BudgetScheduler {
     private var tileFindings: [[ScheduledDetection]] = []
     private var largeFindings: [ScheduledDetection] = []
     private var passBoxes: [DetectionBox] = []
+    /// Per detector, the parameters of its tile scans (`coarseParameters`, capped in size when
+    /// the large-object pass takes the larger objects).
+    private var tileParameters: [DetectionParameters] = []
     private var unionArea = BudgetGeometry.UnionArea()
     /// Tile scans owed to the refresh rate (see `fillTileOrder`).
     private var refreshCredit = 0.0
@@ -222,7 +225,7 @@ public final class BudgetScheduler {
             let firstFinding = result.detections.count
             for index in detectors.indices {
                 let entry = detectors[index]
-                let outcome = runPass(index, over: scanArea, in: frame, parameters: entry.coarseParameters,
+                let outcome = runPass(index, over: scanArea, in: frame, parameters: tileParameters[index],
                                       source: .tile(tile), spending: &spending, into: &result.detections)
                 switch outcome {
                 case .completed: break
@@ -402,6 +405,18 @@ public final class BudgetScheduler {
     // MARK: - Bookkeeping
 
     private func rebuildGrid(width: Int, height: Int) {
+        // With the large-object pass, tiles stop at the sizes their overlap holds whole (objects
+        // up to twice the overlap): larger windows are that pass's, and a tile's scan area has
+        // room for some, which would be scanned twice. Not when the limit would leave a detector
+        // no scale at all (a minimum size above it).
+        let limit = 2 * configuration.tileOverlap
+        tileParameters = detectors.map { entry in
+            var parameters = entry.coarseParameters
+            if configuration.largeObjectPass && limit >= parameters.minSize.width && limit >= parameters.minSize.height {
+                parameters.maxSize = DetectionSize(width: limit, height: limit)
+            }
+            return parameters
+        }
         gridWidth = width
         gridHeight = height
         tiles = BudgetGeometry.tileGrid(width: width, height: height, columns: configuration.tileColumns, rows: configuration.tileRows)

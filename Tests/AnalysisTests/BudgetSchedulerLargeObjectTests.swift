@@ -71,9 +71,26 @@ struct BudgetSchedulerLargeObjectTests {
         #expect(detector.passes[0].box == whole)
         #expect(detector.passes[0].parameters.minSize == DetectionSize(width: 100, height: 100))
         #expect(detector.passes[1].parameters.minSize == DetectionSize(width: 48, height: 48))
+        // Tiles stop at twice the overlap: the larger sizes are the pass's.
+        #expect(detector.passes[1...].allSatisfy { $0.parameters.maxSize == DetectionSize(width: 120, height: 120) })
+        #expect(detector.passes[0].parameters.maxSize == .zero)
         #expect(result.unverified == [])
         #expect(scheduler.metrics.largeObjectPasses == 1)
         #expect(scheduler.metrics.largeObjectPassMissing == 0)
+    }
+
+    @Test("without the pass, tiles scan every size their scan area holds")
+    func tilesUncappedWithoutThePass() throws {
+        let detector = ParameterRecordingDetector(frame: frame)
+        var configuration = exactSchedulerConfiguration()
+        configuration.tileOverlap = 60
+        let scheduler = try BudgetScheduler(
+            detectors: [ScheduledDetector(objectClass: .face, regionDetector: detector, parameters: DetectionParameters(),
+                                          coarseParameters: DetectionParameters(scaleFactor: 1.2, minSize: DetectionSize(width: 48, height: 48)))],
+            configuration: configuration)
+        _ = scheduler.schedule(frame.plane, motionRegions: [], budget: .unlimited)
+        #expect(detector.passes.count == 12)
+        #expect(detector.passes.allSatisfy { $0.parameters.maxSize == .zero })
     }
 
     @Test("the pass is renewed in the last frame of its lifetime, so it never expires")
