@@ -78,3 +78,22 @@ private func python(_ arguments: [String]) throws -> Outcome {
     #expect(checked.status == 0, "\(checked.output)\(checked.errors)")
     #expect(checked.output.contains("60 images;"), "\(checked.output)")
 }
+
+/// A face cut off by the frame's edge (the top fifth of it outside the picture) is masked by
+/// offline redaction, whose whole-frame passes pad the frame by repeating its edges: without the
+/// padding no OpenCV face cascade finds it, and this check fails (0 levels of difference).
+@Test func aFaceCutOffByTheFramesEdgeIsMaskedOffline() throws {
+    let faces = packageRoot + "/Fixtures/faces"
+    try #require(FileManager.default.fileExists(atPath: faces), "missing \(faces): run tools/bootstrap")
+    let work = FileManager.default.temporaryDirectory.appendingPathComponent("obscura-edge-face-\(getpid())").path
+    try? FileManager.default.removeItem(atPath: work)
+    defer { try? FileManager.default.removeItem(atPath: work) }
+
+    let made = try python(["make-edge-still", faces, work])
+    try #require(made.status == 0, "\(made.output)\(made.errors)")
+    // No time limit: every detector scans the whole (padded) frame, as `obscura redact` does by default.
+    let redacted = try obscura(["redact", work + "/edge.jpg", work + "/redacted.jpg"], timeLimit: 600)
+    #expect(redacted.status == 0, "\(redacted.errors)")
+    let checked = try python(["check-still", work, work + "/redacted.jpg"])
+    #expect(checked.status == 0, "\(checked.output)\(checked.errors)")
+}
