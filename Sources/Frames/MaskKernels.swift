@@ -303,6 +303,99 @@ public func pixelateMasked(_ plane: SamplePlane, region: PixelRectangle, cellSiz
     }
 }
 
+/// Bytes of scratch `pixelateSmoothedMasked` needs for a region of this size and cell.
+public func smoothedPixelateScratchCount(width: Int, height: Int, cellSize: Int) -> Int {
+    let cell = max(cellSize, 1)
+    return 2 * ((width + cell - 1) / cell) * ((height + cell - 1) / cell) * MemoryLayout<Int>.stride + 64
+}
+
+/// Grey levels within which `pixelateSmoothedMasked` treats neighbouring cells as the same
+/// surface.
+public let smoothedPixelateTolerance = 2
+
+/// Pixelates like `pixelateMasked` (the same cells, each cell's mean taken over the whole cell,
+/// one flat value per cell), but a cell's value is the mean of the cell means in its 3x3
+/// neighbourhood of cells (inside the region) that lie within `tolerance` grey levels of its
+/// own, rounded once. Cells that differ by more (a face's features, an edge) keep their own
+/// mean; cells of a plain surface, whose means differ only by noise, take their neighbourhood's.
+///
+/// Why: flat cells hold their mean rounded to a whole level, so on a plain, slightly noisy wall
+/// means a fraction of a level apart became a random pattern of cells one level apart. After
+/// the histogram equalisation face detectors apply (the wall dominates the histogram), one level
+/// becomes tens, and OpenCV's cascades found "faces" in that pattern (tools/audit-redaction;
+/// docs/AUDIT.md). Averaging nearly equal neighbours before the one rounding evens it out.
+///
+/// Why this is not weaker than pixelation: every cell is still one flat value, made only from
+/// cell means (its own and its neighbours'), never from a sample finer than a cell, and it lies
+/// within `tolerance` of the cell's own mean; the cells (so the number across a face) are those
+/// of `pixelateMasked`.
+///
+/// `scratch` holds `smoothedPixelateScratchCount(width:height:cellSize:)` bytes for the
+/// region's size.
+public func pixelateSmoothedMasked(_ plane: SamplePlane, region: PixelRectangle, cellSize: Int,
+                                   tolerance: Int = smoothedPixelateTolerance,
+                                   mask: UnsafeRawPointer?, maskStride: Int, scratch: UnsafeMutableRawPointer) {
+    let area = region.clamped(width: plane.width, height: plane.height)
+    guard !area.isEmpty, cellSize > 0 else { return }
+    let base = plane.base.assumingMemoryBound(to: UInt8.self)
+    let step = plane.step, stride = plane.stride
+    let maskBytes = mask?.assumingMemoryBound(to: UInt8.self)
+    let columns = (area.width + cellSize - 1) / cellSize, rows = (area.height + cellSize - 1) / cellSize
+    let alignedScratch = (Int(bitPattern: scratch) + 7) & ~7
+    // The mean of every cell in 1/256 of a level, then the value each cell is written with.
+    // Band by band: a band of cells is written once the band below it has its means, so its
+    // samples are still in cache from the summing.
+    let means = UnsafeMutablePointer<Int>(bitPattern: alignedScratch)!
+    let values = means + columns * rows
+    let limit = max(tolerance, 0) * 256
+    for band in 0...rows {
+        if band < rows {
+            let top = area.top + band * cellSize, bottom = min(top + cellSize, area.bottom)
+            for cellColumn in 0..<columns {
+                let left = area.left + cellColumn * cellSize, right = min(left + cellSize, area.right)
+                var sum = 0
+                for row in top..<bottom {
+                    let line = base + row * stride
+                    for column in left..<right { sum &+= Int(line[column &* step]) }
+                }
+                let count = (bottom - top) * (right - left)
+                means[band * columns + cellColumn] = (sum &* 256 &+ count / 2) / count
+            }
+        }
+        guard band > 0 else { continue }
+        let cellRow = band - 1
+        for cellColumn in 0..<columns {
+            let own = means[cellRow * columns + cellColumn]
+            var sum = 0, count = 0
+            for neighbourRow in max(cellRow - 1, 0)...min(cellRow + 1, rows - 1) {
+                for neighbourColumn in max(cellColumn - 1, 0)...min(cellColumn + 1, columns - 1) {
+                    let mean = means[neighbourRow * columns + neighbourColumn]
+                    if abs(mean &- own) <= limit {
+                        sum &+= mean
+                        count &+= 1
+                    }
+                }
+            }
+            // count >= 1: the cell itself is always within the tolerance.
+            values[cellRow * columns + cellColumn] = min(max((sum &+ count &* 128) / (count &* 256), 0), 255)
+        }
+        let top = area.top + cellRow * cellSize, bottom = min(top + cellSize, area.bottom)
+        for cellColumn in 0..<columns {
+            let left = area.left + cellColumn * cellSize, right = min(left + cellSize, area.right)
+            let value = UInt8(truncatingIfNeeded: values[cellRow * columns + cellColumn])
+            for row in top..<bottom {
+                let line = base + row * stride
+                if let maskBytes {
+                    let maskLine = maskBytes + row * maskStride
+                    for column in left..<right where maskLine[column] != 0 { line[column &* step] = value }
+                } else {
+                    for column in left..<right { line[column &* step] = value }
+                }
+            }
+        }
+    }
+}
+
 /// Bytes of scratch `blurMasked` needs for a region of this size.
 public func blurScratchCount(width: Int, height: Int) -> Int { 2 * width * height + 8 * width + 64 }
 

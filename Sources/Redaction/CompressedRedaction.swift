@@ -9,6 +9,13 @@
 // face gets 4 cells of 16, a 200-pixel one 5 of 48), and a small box gets coarser cells than the
 // pixel path would give it: never finer. Blur has no DCT-domain form; `canRedactCompressed` says
 // so, and a caller that sends a frame here anyway gets fill, which masks more.
+//
+// Not yet here: the pixel path evens out luma cells with their nearly equal neighbours
+// (`Redactor.smoothPixelation`, Frames' `pixelateSmoothedMasked`), which removed the false faces
+// OpenCV found on plain walls after masking (docs/AUDIT.md). Codec's editor has no edit that sets
+// a cell's DC from its neighbours' means, so this path still writes each cell's own rounded mean:
+// in luma it can differ from the pixel path by up to `smoothedPixelateTolerance` + 1 levels
+// where neighbouring cells are nearly equal, and MJPEG redacted here keeps those false faces.
 public import Codec
 public import Frames
 

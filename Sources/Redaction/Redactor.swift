@@ -43,6 +43,11 @@ public final class Redactor {
     public static let fillValue: UInt8 = 128
     /// Grey levels per quantisation step after a blur (32 levels remain).
     public static let blurQuantisationStep = 8
+    /// Whether luma cells are evened out with their nearly equal neighbours
+    /// (`pixelateSmoothedMasked`) rather than each holding its own rounded mean. Measured with
+    /// tools/audit-redaction (docs/AUDIT.md): on a plain wall, cells one level apart made "new"
+    /// faces OpenCV finds after histogram equalisation.
+    public static let smoothPixelation = true
 
     /// A box kept masked after its detection: where it is now and frames since it was seen.
     struct PersistentBox {
@@ -325,7 +330,7 @@ public final class Redactor {
             }
         }
         for region in regions {
-            applyMethod(luma, region: region.rectangle, size: region.size, mask: lumaMask.base, maskStride: width)
+            applyMethod(luma, region: region.rectangle, size: region.size, mask: lumaMask.base, maskStride: width, isLuma: true)
             let chromaRegion = region.rectangle.subsampled(horizontal: horizontal, vertical: vertical)
             let chromaSize = max(1, (region.size + horizontal - 1) / horizontal)
             if let chroma {
@@ -336,11 +341,21 @@ public final class Redactor {
     }
 
     /// `size` is the pixelation cell and, for blur, the radius: an eighth of a box's longer side.
+    ///
+    /// Luma cells are evened out with their nearly equal neighbours (`pixelateSmoothedMasked`),
+    /// chroma cells are plain means: the evening out is there because luma cells on a plain
+    /// surface made patterns face detectors fire on after histogram equalisation
+    /// (docs/AUDIT.md), and colour plays no part in that.
     private func applyMethod(_ plane: SamplePlane, region: PixelRectangle, size: Int,
-                             mask: UnsafeMutableRawPointer, maskStride: Int) {
+                             mask: UnsafeMutableRawPointer, maskStride: Int, isLuma: Bool = false) {
         switch configuration.method {
         case .fill:
             fillMasked(plane, region: region, mask: mask, maskStride: maskStride, value: Self.fillValue)
+        case .pixelate where isLuma && Self.smoothPixelation:
+            let area = region.clamped(width: plane.width, height: plane.height)
+            blurScratch.reserve(smoothedPixelateScratchCount(width: area.width, height: area.height, cellSize: size))
+            pixelateSmoothedMasked(plane, region: region, cellSize: size, mask: mask, maskStride: maskStride,
+                                   scratch: blurScratch.base)
         case .pixelate:
             pixelateMasked(plane, region: region, cellSize: size, mask: mask, maskStride: maskStride)
         case .blur:
