@@ -403,7 +403,7 @@ public final class CascadeDetector {
     private var splitLayout = IntegralLayout(rowStride: 0, splitColumns: true, oddOffset: 0, tiltedOffset: 0, squaresOffset: 0)
     private var denseProgram: CompiledCascade?
     private var splitProgram: CompiledCascade?
-    private let resizer = PyramidResizer()
+    private let resizer = BilinearResizer()
     struct ScaleGeometry {
         var scale: Float
         /// The resized image.

@@ -7,106 +7,145 @@
 // bits and rounded once. Output positions that map left of (or above) the first source sample
 // copy the first sample; those right of (or below) the last copy the last one.
 
-/// Precomputed source offsets and weights for resizing `sourceWidth x sourceHeight` to
-/// `width x height`, plus the two row buffers the vertical pass needs. Build once per size pair
-/// and reuse: resizing then allocates nothing.
+/// Source offsets and weights for resizing `sourceWidth x sourceHeight` to `width x height`, plus
+/// the two row buffers the vertical pass needs. One object serves any number of size pairs (the
+/// detector's image pyramid, a new crop size nearly every frame): `configure` recomputes the
+/// tables in place (a few microseconds) into buffers that only grow, so resizing allocates nothing
+/// once the largest pair has been seen. Not thread-safe.
 public final class BilinearResizer {
-    public let sourceWidth: Int
-    public let sourceHeight: Int
-    public let width: Int
-    public let height: Int
-    let columns: Axis
-    let rows: Axis
-    let rowBuffers: UnsafeMutablePointer<UInt16>
+    public private(set) var sourceWidth = 0
+    public private(set) var sourceHeight = 0
+    public private(set) var width = 0
+    public private(set) var height = 0
 
-    /// Offsets and weights along one axis.
-    struct Axis {
-        /// Source index of the left/upper sample, for outputs in `interiorStart..<interiorEnd`.
-        var offsets: [Int32]
-        /// Weight of the left/upper sample (0...256); the other weight is 256 minus this.
-        var weights: [Int32]
-        /// First output index interpolated (earlier ones copy sample 0).
-        var interiorStart: Int
-        /// First output index past the interpolated ones (later ones copy the last sample).
-        var interiorEnd: Int
+    private var columnCapacity = 0
+    private var rowCapacity = 0
+    private var columnOffsets: UnsafeMutablePointer<Int32>
+    private var columnWeights: UnsafeMutablePointer<Int32>
+    private var rowOffsets: UnsafeMutablePointer<Int32>
+    private var rowWeights: UnsafeMutablePointer<Int32>
+    /// Two horizontally interpolated rows, `columnCapacity` each.
+    private var rowBuffers: UnsafeMutablePointer<UInt16>
+    private var columnInterior = (start: 0, end: 0)
+    private var rowInterior = (start: 0, end: 0)
 
-        init(sourceCount: Int, count: Int) {
-            // As cv::resize: the scale comes from the two sizes, as 1 / (count / sourceCount).
-            let inverseScale = Double(count) / Double(sourceCount)
-            let scale = 1.0 / inverseScale
-            offsets = [Int32](repeating: 0, count: count)
-            weights = [Int32](repeating: 256, count: count)
-            interiorStart = 0
-            interiorEnd = count
-            for index in 0..<count {
-                let position = scale * (Double(index) + 0.5) - 0.5
-                let floorPosition = position.rounded(.down)
-                let integral = Int(floorPosition)
-                if integral >= 0 && sourceCount > 1 {
-                    if integral < sourceCount - 1 {
-                        offsets[index] = Int32(integral)
-                        let fraction = ((position - floorPosition) * 256).rounded(.toNearestOrEven)
-                        weights[index] = 256 - Int32(fraction)
-                    } else {
-                        offsets[index] = Int32(sourceCount - 1)
-                        interiorEnd = min(interiorEnd, index)
-                    }
-                } else {
-                    interiorStart = max(interiorStart, index + 1)
-                }
-            }
-            if interiorEnd < interiorStart { interiorEnd = interiorStart }
-        }
+    /// A resizer for no size pair yet: call `configure` before `resize`.
+    public init() {
+        columnOffsets = .allocate(capacity: 1)
+        columnWeights = .allocate(capacity: 1)
+        rowOffsets = .allocate(capacity: 1)
+        rowWeights = .allocate(capacity: 1)
+        rowBuffers = .allocate(capacity: 2)
     }
 
-    public init(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) {
+    /// A resizer for one size pair (all positive).
+    public convenience init(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) {
+        self.init()
+        configure(sourceWidth: sourceWidth, sourceHeight: sourceHeight, width: width, height: height)
+    }
+
+    deinit {
+        columnOffsets.deallocate()
+        columnWeights.deallocate()
+        rowOffsets.deallocate()
+        rowWeights.deallocate()
+        rowBuffers.deallocate()
+    }
+
+    /// Prepares the tables for `sourceWidth x sourceHeight` to `width x height` (all positive),
+    /// in place: the buffers only grow, so after the largest pair nothing is allocated.
+    public func configure(sourceWidth: Int, sourceHeight: Int, width: Int, height: Int) {
         precondition(sourceWidth > 0 && sourceHeight > 0 && width > 0 && height > 0, "empty resize")
+        if sourceWidth == self.sourceWidth && sourceHeight == self.sourceHeight
+            && width == self.width && height == self.height { return }
+        if width > columnCapacity {
+            columnOffsets.deallocate()
+            columnWeights.deallocate()
+            rowBuffers.deallocate()
+            columnOffsets = .allocate(capacity: width)
+            columnWeights = .allocate(capacity: width)
+            rowBuffers = .allocate(capacity: 2 * width)
+            columnCapacity = width
+        }
+        if height > rowCapacity {
+            rowOffsets.deallocate()
+            rowWeights.deallocate()
+            rowOffsets = .allocate(capacity: height)
+            rowWeights = .allocate(capacity: height)
+            rowCapacity = height
+        }
         self.sourceWidth = sourceWidth
         self.sourceHeight = sourceHeight
         self.width = width
         self.height = height
-        columns = Axis(sourceCount: sourceWidth, count: width)
-        rows = Axis(sourceCount: sourceHeight, count: height)
-        rowBuffers = .allocate(capacity: 2 * width)
+        columnInterior = Self.fillAxis(sourceCount: sourceWidth, count: width, offsets: columnOffsets, weights: columnWeights)
+        rowInterior = Self.fillAxis(sourceCount: sourceHeight, count: height, offsets: rowOffsets, weights: rowWeights)
     }
 
-    deinit { rowBuffers.deallocate() }
+    /// Offsets and weights along one axis: the left/upper source sample and its weight (0...256)
+    /// for interpolated outputs; returns the interpolated range (outputs before it copy sample 0,
+    /// after it the last sample).
+    private static func fillAxis(sourceCount: Int, count: Int, offsets: UnsafeMutablePointer<Int32>,
+                                 weights: UnsafeMutablePointer<Int32>) -> (start: Int, end: Int) {
+        // As cv::resize: the scale comes from the two sizes, as 1 / (count / sourceCount).
+        let inverseScale = Double(count) / Double(sourceCount)
+        let scale = 1.0 / inverseScale
+        var start = 0, end = count
+        for index in 0..<count {
+            offsets[index] = 0
+            weights[index] = 256
+            let position = scale * (Double(index) + 0.5) - 0.5
+            let floorPosition = position.rounded(.down)
+            let integral = Int(floorPosition)
+            if integral >= 0 && sourceCount > 1 {
+                if integral < sourceCount - 1 {
+                    offsets[index] = Int32(integral)
+                    let fraction = ((position - floorPosition) * 256).rounded(.toNearestOrEven)
+                    weights[index] = 256 - Int32(fraction)
+                } else {
+                    offsets[index] = Int32(sourceCount - 1)
+                    end = min(end, index)
+                }
+            } else {
+                start = max(start, index + 1)
+            }
+        }
+        if end < start { end = start }
+        return (start, end)
+    }
 
     /// Horizontal pass of one source row into `out` (8 fraction bits).
     @inline(__always)
     private func interpolateRow(_ row: UnsafePointer<UInt8>, into out: UnsafeMutablePointer<UInt16>) {
-        let start = columns.interiorStart, end = columns.interiorEnd
+        let start = columnInterior.start, end = columnInterior.end
         let first = UInt16(row[0]) &<< 8
         for x in 0..<start { out[x] = first }
-        columns.offsets.withUnsafeBufferPointer { offsets in
-            columns.weights.withUnsafeBufferPointer { weights in
-                for x in start..<end {
-                    let offset = Int(offsets[x])
-                    let weight = weights[x]
-                    // Interior offsets are at most sourceWidth - 2, so offset + 1 is always a real
-                    // sample (its weight may be 0): no branch needed.
-                    let left = Int32(row[offset])
-                    let right = Int32(row[offset + 1])
-                    // weight * left + (256 - weight) * right, with one multiply.
-                    out[x] = UInt16(truncatingIfNeeded: (left &- right) &* weight &+ right &<< 8)
-                }
-            }
+        let offsets = columnOffsets, weights = columnWeights
+        for x in start..<end {
+            let offset = Int(offsets[x])
+            let weight = weights[x]
+            // Interior offsets are at most sourceWidth - 2, so offset + 1 is a real sample.
+            let left = Int32(row[offset])
+            let right = Int32(row[offset + 1])
+            out[x] = UInt16(truncatingIfNeeded: (left &- right) &* weight &+ right &<< 8)
         }
         let last = UInt16(row[sourceWidth - 1]) &<< 8
         for x in end..<width { out[x] = last }
     }
 
-    /// Resizes `source` into `destination` (both 8-bit planes with the given strides in bytes).
+    /// Resizes `source` (`sourceWidth x sourceHeight` of the last `configure`) into `destination`
+    /// (both 8-bit planes with the given strides in bytes).
     public func resize(source: UnsafePointer<UInt8>, sourceStride: Int,
-                       destination: UnsafeMutablePointer<UInt8>, destinationStride: Int) {
+                destination: UnsafeMutablePointer<UInt8>, destinationStride: Int) {
+        let width = self.width
         var upper = rowBuffers
         var lower = rowBuffers + width
         var upperSource = -1
         var lowerSource = -1
         for y in 0..<height {
             let out = destination + y * destinationStride
-            if y < rows.interiorStart || y >= rows.interiorEnd {
-                let sourceRow = y < rows.interiorStart ? 0 : sourceHeight - 1
+            if y < rowInterior.start || y >= rowInterior.end {
+                let sourceRow = y < rowInterior.start ? 0 : sourceHeight - 1
                 if upperSource != sourceRow {
                     interpolateRow(source + sourceRow * sourceStride, into: upper)
                     upperSource = sourceRow
@@ -115,11 +154,10 @@ public final class BilinearResizer {
                 for x in 0..<width { out[x] = UInt8(truncatingIfNeeded: (Int32(upper[x]) &+ 128) &>> 8) }
                 continue
             }
-            let offset = Int(rows.offsets[y])
-            let weight = rows.weights[y]
+            let offset = Int(rowOffsets[y])
+            let weight = rowWeights[y]
             if upperSource != offset {
                 if lowerSource == offset {
-                    // Reuse the row interpolated as the lower one last time.
                     swap(&upper, &lower)
                 } else {
                     interpolateRow(source + offset * sourceStride, into: upper)
@@ -136,8 +174,7 @@ public final class BilinearResizer {
                 lowerSource = offset + 1
             }
             let otherWeight = 256 &- weight
-            // The weights sum to 256 and each row value is at most 255 * 256, so the rounded
-            // result never exceeds 255: no clamp needed.
+            // The weights sum to 256 and each row value is at most 255 * 256: no clamp needed.
             for x in 0..<width {
                 let blended = Int32(upper[x]) &* weight &+ Int32(lower[x]) &* otherWeight &+ 32_768
                 out[x] = UInt8(truncatingIfNeeded: blended &>> 16)
