@@ -81,6 +81,12 @@ public enum JPEGBlockEdit: Sendable, Equatable {
     /// at the region's top-left MCU and cut by its edge: each masked block of a cell gets the
     /// rounded mean DC of all the cell's blocks and no AC, so it decodes to one flat value.
     case pixelate(cellSize: Int)
+    /// As `pixelate`, but in the first component (luma) each cell's DC is the rounded mean of
+    /// the cell means in its 3x3 neighbourhood of cells (inside the region) that lie within
+    /// `tolerance` grey levels of its own (as Frames' `pixelateSmoothedMasked` does with pixels):
+    /// cells of a plain surface, whose means differ only by noise, are evened out; cells that
+    /// differ by more keep their own mean. The other components are pixelated as by `pixelate`.
+    case pixelateSmoothed(cellSize: Int, tolerance: Int)
 }
 
 /// Edits JPEGs in the DCT domain: read a JPEG's coefficients, fill or pixelate whole blocks
@@ -262,6 +268,11 @@ public final class JPEGCoefficientEditor {
             for component in 0..<geometry.componentCount {
                 pixelate(component, geometry: geometry, area: area, cellSize: max(cellSize, 1), mask: mask, maskStride: maskStride)
             }
+        case .pixelateSmoothed(let cellSize, let tolerance):
+            for component in 0..<geometry.componentCount {
+                pixelate(component, geometry: geometry, area: area, cellSize: max(cellSize, 1), mask: mask, maskStride: maskStride,
+                         tolerance: component == 0 ? max(tolerance, 0) : nil)
+            }
         }
     }
 
@@ -359,8 +370,10 @@ public final class JPEGCoefficientEditor {
         }
     }
 
+    /// `tolerance` (grey levels) set: each cell's DC is evened out with its nearly equal
+    /// neighbours (`JPEGBlockEdit.pixelateSmoothed`); nil: each cell holds its own mean.
     private func pixelate(_ component: Int, geometry: JPEGBlockGeometry, area: PixelRectangle, cellSize: Int,
-                          mask: UnsafePointer<UInt8>?, maskStride: Int) {
+                          mask: UnsafePointer<UInt8>?, maskStride: Int, tolerance: Int? = nil) {
         let blocks = geometry.component(component)
         let horizontal = blocks.horizontalSampling, vertical = blocks.verticalSampling
         let target = blockArea(blocks, area)
@@ -371,40 +384,100 @@ public final class JPEGCoefficientEditor {
         let cellSamples = (cellSize + subsampling - 1) / subsampling
         let cell = max(1, (cellSamples + 7) / 8)
         let cellsAcross = (target.width + cell - 1) / cell
-        if cellsAcross > sums.count {
+        let cellsDown = (target.height + cell - 1) / cell
+        // One band of sums, or (evening out) every cell's mean and value at once.
+        let needed = tolerance == nil ? cellsAcross : 2 * cellsAcross * cellsDown
+        if needed > sums.count {
             sums.deallocate()
-            sums = .allocate(capacity: cellsAcross)
+            sums = .allocate(capacity: needed)
+        }
+        // Every block of a component uses the same quantisation table, so the mean of the
+        // dequantised DCs re-quantised with rounding is the rounded mean of the quantised
+        // values: round(mean(q * Q) / Q) = round(mean(q)).
+        func rounded(_ sum: Int, _ count: Int) -> Int {
+            sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count)
+        }
+        guard let tolerance else {
+            var cellTop = target.top
+            while cellTop < target.bottom {
+                let cellBottom = min(cellTop + cell, target.bottom)
+                UnsafeMutableBufferPointer(rebasing: sums[0..<cellsAcross]).update(repeating: 0)
+                for row in cellTop..<cellBottom {
+                    guard let line = blockRow(component, row) else { return }
+                    for column in target.left..<target.right {
+                        sums[(column &- target.left) / cell] &+= Int(line[column &* 64])
+                    }
+                }
+                for index in 0..<cellsAcross {
+                    let cellLeft = target.left + index * cell
+                    let count = (cellBottom - cellTop) * (min(cellLeft + cell, target.right) - cellLeft)
+                    sums[index] = rounded(sums[index], count)
+                }
+                write(component, rows: cellTop..<cellBottom, target: target, cell: cell, values: sums.baseAddress!,
+                      mask: mask, maskStride: maskStride, vertical: vertical, horizontal: horizontal)
+                cellTop = cellBottom
+            }
+            return
+        }
+        // Cell means in 1/256 of a quantised DC, then each cell's value (as pixelateSmoothedMasked).
+        let means = sums.baseAddress!, values = means + cellsAcross * cellsDown
+        UnsafeMutableBufferPointer(start: means, count: cellsAcross * cellsDown).update(repeating: 0)
+        for row in target.top..<target.bottom {
+            guard let line = blockRow(component, row) else { return }
+            let band = means + ((row &- target.top) / cell) * cellsAcross
+            for column in target.left..<target.right {
+                band[(column &- target.left) / cell] &+= Int(line[column &* 64])
+            }
+        }
+        for cellRow in 0..<cellsDown {
+            let height = min(target.top + (cellRow + 1) * cell, target.bottom) - (target.top + cellRow * cell)
+            for cellColumn in 0..<cellsAcross {
+                let width = min(target.left + (cellColumn + 1) * cell, target.right) - (target.left + cellColumn * cell)
+                means[cellRow * cellsAcross + cellColumn] = rounded(means[cellRow * cellsAcross + cellColumn] * 256, width * height)
+            }
+        }
+        // A quantised DC step is dcQuantizer / 8 grey levels: within `tolerance` levels means a
+        // difference of at most tolerance * 8 / dcQuantizer steps.
+        let limit = tolerance * 8 * 256 / max(blocks.dcQuantizer, 1)
+        for cellRow in 0..<cellsDown {
+            for cellColumn in 0..<cellsAcross {
+                let own = means[cellRow * cellsAcross + cellColumn]
+                var sum = 0, count = 0
+                for neighbourRow in max(cellRow - 1, 0)...min(cellRow + 1, cellsDown - 1) {
+                    for neighbourColumn in max(cellColumn - 1, 0)...min(cellColumn + 1, cellsAcross - 1) {
+                        let mean = means[neighbourRow * cellsAcross + neighbourColumn]
+                        if abs(mean &- own) <= limit {
+                            sum &+= mean
+                            count &+= 1
+                        }
+                    }
+                }
+                values[cellRow * cellsAcross + cellColumn] = rounded(sum, count * 256)
+            }
         }
         var cellTop = target.top
         while cellTop < target.bottom {
             let cellBottom = min(cellTop + cell, target.bottom)
-            UnsafeMutableBufferPointer(rebasing: sums[0..<cellsAcross]).update(repeating: 0)
-            for row in cellTop..<cellBottom {
-                guard let line = blockRow(component, row) else { return }
-                for column in target.left..<target.right {
-                    sums[(column &- target.left) / cell] &+= Int(line[column &* 64])
-                }
-            }
-            // Every block of a component uses the same quantisation table, so the mean of the
-            // dequantised DCs re-quantised with rounding is the rounded mean of the quantised
-            // values: round(mean(q * Q) / Q) = round(mean(q)).
-            for index in 0..<cellsAcross {
-                let cellLeft = target.left + index * cell
-                let count = (cellBottom - cellTop) * (min(cellLeft + cell, target.right) - cellLeft)
-                let sum = sums[index]
-                sums[index] = sum >= 0 ? (sum + count / 2) / count : -((-sum + count / 2) / count)
-            }
-            for row in cellTop..<cellBottom {
-                guard let line = blockRow(component, row) else { return }
-                let maskLine = mask.map { $0 + (row / vertical) * maskStride }
-                for column in target.left..<target.right {
-                    if let maskLine, maskLine[column / horizontal] == 0 { continue }
-                    let block = line + column &* 64
-                    block[0] = Int16(truncatingIfNeeded: sums[(column &- target.left) / cell])
-                    (block + 1).update(repeating: 0, count: 63)
-                }
-            }
+            write(component, rows: cellTop..<cellBottom, target: target, cell: cell,
+                  values: values + ((cellTop &- target.top) / cell) * cellsAcross,
+                  mask: mask, maskStride: maskStride, vertical: vertical, horizontal: horizontal)
             cellTop = cellBottom
+        }
+    }
+
+    /// Writes one band of cells: each masked block of `rows` gets its cell's DC from `values`
+    /// (one per cell across) and no AC.
+    private func write(_ component: Int, rows: Range<Int>, target: PixelRectangle, cell: Int, values: UnsafePointer<Int>,
+                       mask: UnsafePointer<UInt8>?, maskStride: Int, vertical: Int, horizontal: Int) {
+        for row in rows {
+            guard let line = blockRow(component, row) else { return }
+            let maskLine = mask.map { $0 + (row / vertical) * maskStride }
+            for column in target.left..<target.right {
+                if let maskLine, maskLine[column / horizontal] == 0 { continue }
+                let block = line + column &* 64
+                block[0] = Int16(truncatingIfNeeded: values[(column &- target.left) / cell])
+                (block + 1).update(repeating: 0, count: 63)
+            }
         }
     }
 

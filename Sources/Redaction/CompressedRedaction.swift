@@ -10,12 +10,10 @@
 // pixel path would give it: never finer. Blur has no DCT-domain form; `canRedactCompressed` says
 // so, and a caller that sends a frame here anyway gets fill, which masks more.
 //
-// Not yet here: the pixel path evens out luma cells with their nearly equal neighbours
-// (`Redactor.smoothPixelation`, Frames' `pixelateSmoothedMasked`), which removed the false faces
-// OpenCV found on plain walls after masking (docs/AUDIT.md). Codec's editor has no edit that sets
-// a cell's DC from its neighbours' means, so this path still writes each cell's own rounded mean:
-// in luma it can differ from the pixel path by up to `smoothedPixelateTolerance` + 1 levels
-// where neighbouring cells are nearly equal, and MJPEG redacted here keeps those false faces.
+// Luma cells are evened out with their nearly equal neighbours as in the pixel path
+// (`Redactor.smoothPixelation`, Frames' `pixelateSmoothedMasked`): Codec's `.pixelateSmoothed`
+// gives each luma cell the mean of the cell means within `smoothedPixelateTolerance` grey levels
+// of its own in its 3x3 neighbourhood, as one DC; chroma cells hold their own mean.
 public import Codec
 public import Frames
 
@@ -160,8 +158,9 @@ extension Redactor {
             for region in regions {
                 // The region's pixel-path cell, rounded up to whole MCUs (at least one).
                 let cell = (max(region.size, 1) + mcuWidth - 1) / mcuWidth * mcuWidth
-                editor.apply(.pixelate(cellSize: cell), region: mcuArea(region.rectangle, geometry),
-                             mcuMask: mcuMask.base, maskStride: columns)
+                let edit: JPEGBlockEdit = Self.smoothPixelation
+                    ? .pixelateSmoothed(cellSize: cell, tolerance: smoothedPixelateTolerance) : .pixelate(cellSize: cell)
+                editor.apply(edit, region: mcuArea(region.rectangle, geometry), mcuMask: mcuMask.base, maskStride: columns)
             }
         case .fill, .blur:
             editor.apply(.fill, region: mcuArea(masked, geometry), mcuMask: mcuMask.base, maskStride: columns)

@@ -375,3 +375,46 @@ struct CompressedRedactionTests {
         #expect(redactor.counters.compressedFrames == 0 && redactor.counters.frames == 1)
     }
 }
+
+@Suite("Redactor, coefficient domain, smoothed pixelation")
+struct CompressedSmoothedPixelationTests {
+    @Test("a plain wall whose cell means differ by a fraction of a level comes out as one value, as in the pixel path")
+    func plainWallIsEven() throws {
+        // 16-pixel cells of mean 112.0, every other cell of every other row 112.7 (its pixels
+        // 112 and 113, scattered), coded as a greyscale JPEG at quality 95 (DC step 2: a quarter
+        // of a level). Flat cells come out 112 and 113; evened out, no cell mixes in more than
+        // four of the 112.7 cells of nine (112.31), so every cell is 112.
+        let width = 640, height = 480, cell = 16
+        let layout = FrameLayout(format: .gray8, width: width, height: height)
+        let pool = FramePool(count: 1, layout: layout)
+        guard let frame = pool.makeFrame(layout: layout, sequence: 1, captureTime: .now) else {
+            Issue.record("no frame from a fresh pool")
+            return
+        }
+        var generator = Generator(state: 5)
+        let bytes = frame.planeBytes(0), rowStride = frame.plane(0).stride
+        for cellRow in 0..<(height / cell) {
+            for cellColumn in 0..<(width / cell) {
+                let highCount = cellRow % 2 == 0 && cellColumn % 2 == 0 ? 179 : 0  // of 256: 112.7 or 112.0
+                var levels = [UInt8](repeating: 112, count: cell * cell)
+                for index in 0..<highCount { levels[index] = 113 }
+                for index in stride(from: levels.count - 1, to: 0, by: -1) { levels.swapAt(index, Int(generator.next() % UInt64(index + 1))) }
+                for row in 0..<cell {
+                    for column in 0..<cell { bytes[(cellRow * cell + row) * rowStride + cellColumn * cell + column] = levels[row * cell + column] }
+                }
+            }
+        }
+        let jpeg = try JPEGEncoder().encode(frame, quality: 95)
+        let box = DetectionBox(x: 96, y: 64, width: 96, height: 96)
+        let redactor = Redactor(configuration: RedactionConfiguration(policy: .detections(margin: 0), method: .pixelate))
+        let redacted = redactor.redactCompressed(try CompressedFixtures.mjpegFrame(jpeg), analysis: RedactionInput(unverified: [box]),
+                                                 outputPool: CompressedFixtures.outputPool())
+        let luma = try decodedPayload(redacted)[0]
+        var inside = Set<UInt8>()
+        for row in box.y..<(box.y + box.height) {
+            for column in box.x..<(box.x + box.width) { inside.insert(luma[row * width + column]) }
+        }
+        #expect(Redactor.smoothPixelation)
+        #expect(inside == [112], "values in the box: \(inside.sorted())")
+    }
+}
