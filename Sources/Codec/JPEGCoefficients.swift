@@ -441,17 +441,8 @@ public final class JPEGCoefficientEditor {
         let limit = tolerance * 8 * 256 / max(blocks.dcQuantizer, 1)
         for cellRow in 0..<cellsDown {
             for cellColumn in 0..<cellsAcross {
-                let own = means[cellRow * cellsAcross + cellColumn]
-                var sum = 0, count = 0
-                for neighbourRow in max(cellRow - 1, 0)...min(cellRow + 1, cellsDown - 1) {
-                    for neighbourColumn in max(cellColumn - 1, 0)...min(cellColumn + 1, cellsAcross - 1) {
-                        let mean = means[neighbourRow * cellsAcross + neighbourColumn]
-                        if abs(mean &- own) <= limit {
-                            sum &+= mean
-                            count &+= 1
-                        }
-                    }
-                }
+                let (sum, count) = nearlyEqualNeighbourSum(UnsafePointer(means), columns: cellsAcross, rows: cellsDown,
+                                                           row: cellRow, column: cellColumn, limit: limit)
                 values[cellRow * cellsAcross + cellColumn] = rounded(sum, count * 256)
             }
         }

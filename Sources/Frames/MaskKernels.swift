@@ -365,17 +365,8 @@ public func pixelateSmoothedMasked(_ plane: SamplePlane, region: PixelRectangle,
         guard band > 0 else { continue }
         let cellRow = band - 1
         for cellColumn in 0..<columns {
-            let own = means[cellRow * columns + cellColumn]
-            var sum = 0, count = 0
-            for neighbourRow in max(cellRow - 1, 0)...min(cellRow + 1, rows - 1) {
-                for neighbourColumn in max(cellColumn - 1, 0)...min(cellColumn + 1, columns - 1) {
-                    let mean = means[neighbourRow * columns + neighbourColumn]
-                    if abs(mean &- own) <= limit {
-                        sum &+= mean
-                        count &+= 1
-                    }
-                }
-            }
+            let (sum, count) = nearlyEqualNeighbourSum(UnsafePointer(means), columns: columns, rows: rows,
+                                                       row: cellRow, column: cellColumn, limit: limit)
             // count >= 1: the cell itself is always within the tolerance.
             values[cellRow * columns + cellColumn] = min(max((sum &+ count &* 128) / (count &* 256), 0), 255)
         }
@@ -394,6 +385,27 @@ public func pixelateSmoothedMasked(_ plane: SamplePlane, region: PixelRectangle,
             }
         }
     }
+}
+
+/// The sum and number of the cell means, in the 3x3 neighbourhood of the cell at `row`,
+/// `column` of a `columns` x `rows` grid (the cell included), that lie within `limit` of the
+/// cell's own mean: how `pixelateSmoothedMasked` evens out a cell, and how Codec's
+/// `.pixelateSmoothed` does the same with DC coefficients. `count` is at least 1.
+@inlinable
+public func nearlyEqualNeighbourSum(_ means: UnsafePointer<Int>, columns: Int, rows: Int, row: Int, column: Int,
+                                    limit: Int) -> (sum: Int, count: Int) {
+    let own = means[row * columns + column]
+    var sum = 0, count = 0
+    for neighbourRow in max(row - 1, 0)...min(row + 1, rows - 1) {
+        for neighbourColumn in max(column - 1, 0)...min(column + 1, columns - 1) {
+            let mean = means[neighbourRow * columns + neighbourColumn]
+            if abs(mean &- own) <= limit {
+                sum &+= mean
+                count &+= 1
+            }
+        }
+    }
+    return (sum, count)
 }
 
 /// Bytes of scratch `blurMasked` needs for a region of this size.
