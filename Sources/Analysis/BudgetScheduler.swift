@@ -155,19 +155,8 @@ public final class BudgetScheduler {
         var everyRegionExamined = true
         if !regions.isEmpty { largeMotionFrame = frameIndex }
         for region in regions {
-            var examined = true
-            for index in detectors.indices {
-                let entry = detectors[index]
-                let outcome = runPass(index, over: region, in: frame, parameters: entry.parameters,
-                                      source: .movingRegion(region), spending: &spending, into: &result.detections)
-                switch outcome {
-                case .completed: break
-                case .notRun: examined = false
-                case let .failed(reason):
-                    failClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason), spending: spending, into: &result)
-                    return
-                }
-            }
+            guard let examined = runDetectors(over: region, in: frame, source: .movingRegion(region), spending: &spending,
+                                              into: &result, parameters: { self.detectors[$0].parameters }) else { return }
             if !examined {
                 everyRegionExamined = false
                 result.unverified.append(region)
@@ -185,27 +174,19 @@ public final class BudgetScheduler {
         if configuration.largeObjectPass
             && (!isLargeScanVerified || frameIndex - largeScanFrame >= configuration.verificationLifetimeFrames - 1) {
             let whole = DetectionBox(x: 0, y: 0, width: frame.width, height: frame.height)
-            var complete = true
             let passStart = clock.now
             let firstFinding = result.detections.count
-            for index in detectors.indices {
-                let entry = detectors[index]
+            guard let complete = runDetectors(over: whole, in: frame, source: .wholeFrame, spending: &spending, into: &result,
+                                              parameters: { index in
+                let entry = self.detectors[index]
                 // One coarse scale step below what the tiles' overlap holds whole, so that the two
                 // stages' sizes overlap.
-                let longerSide = Int((Double(2 * configuration.tileOverlap) / entry.coarseParameters.scaleFactor).rounded(.down))
+                let longerSide = Int((Double(2 * self.configuration.tileOverlap) / entry.coarseParameters.scaleFactor).rounded(.down))
                 let parameters = entry.largeObjectParameters(longerSide: longerSide)
                 // No window that large fits in the frame: there is no object that large to find.
-                if entry.detector.passCost(width: frame.width, height: frame.height, parameters: parameters).scales == 0 { continue }
-                let outcome = runPass(index, over: whole, in: frame, parameters: parameters,
-                                      source: .wholeFrame, spending: &spending, into: &result.detections)
-                switch outcome {
-                case .completed: break
-                case .notRun: complete = false
-                case let .failed(reason):
-                    failClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason), spending: spending, into: &result)
-                    return
-                }
-            }
+                return entry.detector.passCost(width: frame.width, height: frame.height, parameters: parameters).scales == 0
+                    ? nil : parameters
+            }) else { return }
             metrics.largeObjectPassNanoseconds &+= UInt64(max(nanoseconds(clock.now - passStart), 0))
             if complete {
                 largeScannedThisFrame = true
@@ -221,20 +202,9 @@ public final class BudgetScheduler {
         for tile in tileOrder {
             let scanArea = BudgetGeometry.clampBox(BudgetGeometry.grownBox(tiles[tile], horizontal: configuration.tileOverlap, vertical: configuration.tileOverlap),
                                     width: frame.width, height: frame.height) ?? tiles[tile]
-            var complete = true
             let firstFinding = result.detections.count
-            for index in detectors.indices {
-                let entry = detectors[index]
-                let outcome = runPass(index, over: scanArea, in: frame, parameters: tileParameters[index],
-                                      source: .tile(tile), spending: &spending, into: &result.detections)
-                switch outcome {
-                case .completed: break
-                case .notRun: complete = false
-                case let .failed(reason):
-                    failClosed(frame, .detectorFailed(objectClass: entry.objectClass, reason: reason), spending: spending, into: &result)
-                    return
-                }
-            }
+            guard let complete = runDetectors(over: scanArea, in: frame, source: .tile(tile), spending: &spending, into: &result,
+                                              parameters: { self.tileParameters[$0] }) else { return }
             if complete {
                 scannedThisFrame.append(tile)
                 scannedRanges.append(firstFinding..<result.detections.count)
@@ -352,6 +322,27 @@ public final class BudgetScheduler {
         /// Not started (no budget left for it) or impossible (region smaller than the window).
         case notRun
         case failed(String)
+    }
+
+    /// Every detector over one box, with the parameters `parameters` gives each (nil: that
+    /// detector has nothing to look for there). Returns whether every pass ran; nil after a
+    /// detector failed, when the frame has been failed closed.
+    private func runDetectors(over box: DetectionBox, in frame: GrayPlane, source: DetectionSource, spending: inout Spending,
+                              into result: inout ScheduleResult, parameters: (Int) -> DetectionParameters?) -> Bool? {
+        var complete = true
+        for index in detectors.indices {
+            guard let chosen = parameters(index) else { continue }
+            switch runPass(index, over: box, in: frame, parameters: chosen, source: source, spending: &spending,
+                           into: &result.detections) {
+            case .completed: break
+            case .notRun: complete = false
+            case let .failed(reason):
+                failClosed(frame, .detectorFailed(objectClass: detectors[index].objectClass, reason: reason),
+                           spending: spending, into: &result)
+                return nil
+            }
+        }
+        return complete
     }
 
     /// One detector over one region, if the budget allows; boxes are moved to frame pixels.
