@@ -47,6 +47,10 @@ public final class BudgetScheduler {
     private var frameIndex = -1
     private var gridWidth = -1
     private var gridHeight = -1
+    /// The current frame: the camera's size, and the padding around it in the plane (see `schedule`).
+    private var cameraWidth = 0
+    private var cameraHeight = 0
+    private var canvasPadding = 0
     /// Per tile: the frame of its last complete scan, and of the last motion touching it.
     private var lastScanFrame: [Int] = []
     private var lastMotionFrame: [Int] = []
@@ -112,10 +116,15 @@ public final class BudgetScheduler {
     /// Schedules one frame. `frame` is the full-resolution grey (Y) plane; `motionRegions` are in
     /// its pixels; `startedAt` is when the frame's budget began (default: now), so that time the
     /// caller already spent on motion counts against a time budget.
-    public func schedule(_ frame: GrayPlane, motionRegions: [DetectionBox], budget: FrameBudget,
+    ///
+    /// `frame` may carry `padding` pixels more on every side than the camera's frame (its edge
+    /// rows and columns repeated), so that detector windows can hang over the edge and a face cut
+    /// off by it is still found. Tiles, moving regions, detections and unverified regions are all
+    /// in the camera frame's pixels; a detection may reach past its edge.
+    public func schedule(_ frame: GrayPlane, padding: Int = 0, motionRegions: [DetectionBox], budget: FrameBudget,
                          startedAt: ContinuousClock.Instant? = nil) -> ScheduleResult {
         var result = ScheduleResult()
-        schedule(frame, motionRegions: motionRegions, budget: budget, startedAt: startedAt, into: &result)
+        schedule(frame, padding: padding, motionRegions: motionRegions, budget: budget, startedAt: startedAt, into: &result)
         return result
     }
 
@@ -123,18 +132,23 @@ public final class BudgetScheduler {
     /// to frame: its arrays are emptied and refilled with their capacity kept, so a steady stream
     /// allocates nothing here. (Keep no other reference to those arrays across frames, or the
     /// next frame copies them.)
-    public func schedule(_ frame: GrayPlane, motionRegions: [DetectionBox], budget: FrameBudget,
+    public func schedule(_ frame: GrayPlane, padding: Int = 0, motionRegions: [DetectionBox], budget: FrameBudget,
                          startedAt: ContinuousClock.Instant? = nil, into result: inout ScheduleResult) {
         let start = startedAt ?? clock.now
         frameIndex += 1
         var spending = Spending(budget: budget, start: start, clock: clock)
         result.reset()
 
-        if frame.width <= 0 || frame.height <= 0 {
+        // The camera's frame, inside the padding.
+        let width = frame.width - 2 * max(padding, 0), height = frame.height - 2 * max(padding, 0)
+        cameraWidth = max(width, 0)
+        cameraHeight = max(height, 0)
+        if padding < 0 || width <= 0 || height <= 0 {
             // Nothing to vouch for, and no way to know whether the grid still describes the
             // camera: forget every scan.
             forgetTiles()
-            failClosed(frame, .malformedInput("the plane is \(frame.width)x\(frame.height)"), spending: spending, into: &result)
+            failClosed(frame, .malformedInput("the plane is \(frame.width)x\(frame.height) with \(padding) pixels of padding"),
+                       spending: spending, into: &result)
             return
         }
         if let bad = motionRegions.first(where: { $0.width < 0 || $0.height < 0 }) {
@@ -142,10 +156,11 @@ public final class BudgetScheduler {
             failClosed(frame, .malformedInput("motion region \(bad) has a negative size"), spending: spending, into: &result)
             return
         }
-        if frame.width != gridWidth || frame.height != gridHeight { rebuildGrid(width: frame.width, height: frame.height) }
+        canvasPadding = padding
+        if width != gridWidth || height != gridHeight { rebuildGrid(width: width, height: height) }
 
         // Stage 1: moving regions.
-        examinedRegions(motionRegions, width: frame.width, height: frame.height)
+        examinedRegions(motionRegions)
         for tile in tiles.indices { regionsExaminedInTile[tile] = motionExaminedSinceScan[tile] }
         for region in regions {
             for tile in tiles.indices where BudgetGeometry.boxesOverlap(tiles[tile], region) {
@@ -162,7 +177,8 @@ public final class BudgetScheduler {
                                               into: &result, parameters: { self.detectors[$0].parameters }) else { return }
             if !examined {
                 everyRegionExamined = false
-                result.unverified.append(region)
+                // Only the part in the camera's frame: the padding is not the camera's.
+                result.unverified.append(BudgetGeometry.clampBox(region, width: width, height: height) ?? region)
                 for tile in tiles.indices where BudgetGeometry.boxesOverlap(tiles[tile], region) { regionsExaminedInTile[tile] = false }
             }
         }
@@ -176,7 +192,7 @@ public final class BudgetScheduler {
         var largeRange = 0..<0
         if configuration.largeObjectPass
             && (!isLargeScanVerified || frameIndex - largeScanFrame >= configuration.verificationLifetimeFrames - 1) {
-            let whole = DetectionBox(x: 0, y: 0, width: frame.width, height: frame.height)
+            let whole = DetectionBox(x: -padding, y: -padding, width: frame.width, height: frame.height)
             let passStart = clock.now
             let firstFinding = result.detections.count
             guard let complete = runDetectors(over: whole, in: frame, source: .wholeFrame, spending: &spending, into: &result,
@@ -203,8 +219,8 @@ public final class BudgetScheduler {
         scannedRanges.removeAll(keepingCapacity: true)
         fillTileOrder()
         for tile in tileOrder {
-            let scanArea = BudgetGeometry.clampBox(BudgetGeometry.grownBox(tiles[tile], horizontal: configuration.tileOverlap, vertical: configuration.tileOverlap),
-                                    width: frame.width, height: frame.height) ?? tiles[tile]
+            let scanArea = clampToCanvas(BudgetGeometry.grownBox(tiles[tile], horizontal: configuration.tileOverlap,
+                                                                 vertical: configuration.tileOverlap)) ?? tiles[tile]
             let firstFinding = result.detections.count
             guard let complete = runDetectors(over: scanArea, in: frame, source: .tile(tile), spending: &spending, into: &result,
                                               parameters: { self.tileParameters[$0] }) else { return }
@@ -236,13 +252,13 @@ public final class BudgetScheduler {
         for tile in tiles.indices where !isVerified(tile) { result.unverified.append(tiles[tile]) }
         if configuration.largeObjectPass && !isLargeScanVerified {
             metrics.largeObjectPassMissing += 1
-            result.unverified.append(DetectionBox(x: 0, y: 0, width: frame.width, height: frame.height))
+            result.unverified.append(DetectionBox(x: 0, y: 0, width: width, height: height))
         }
 
         let elapsed = clock.now - start
         let missed: Bool
         if case let .time(milliseconds) = budget { missed = elapsed > Duration.nanoseconds(nanoseconds(milliseconds: milliseconds)) } else { missed = false }
-        result.unverifiedFraction = Double(unionArea.area(of: result.unverified)) / Double(frame.width * frame.height)
+        result.unverifiedFraction = Double(unionArea.area(of: result.unverified)) / Double(width * height)
         result.deadlineMissed = missed
         result.scalesSkipped = spending.scalesSkipped
         result.workUsed = spending.workUsed
@@ -268,14 +284,22 @@ public final class BudgetScheduler {
 
     // MARK: - Stages
 
+    /// A box clamped to the padded frame (the camera's frame and `canvasPadding` around it).
+    private func clampToCanvas(_ box: DetectionBox) -> DetectionBox? {
+        let pad = canvasPadding
+        return BudgetGeometry.clampBox(DetectionBox(x: box.x + pad, y: box.y + pad, width: box.width, height: box.height),
+                                       width: gridWidth + 2 * pad, height: gridHeight + 2 * pad)
+            .map { DetectionBox(x: $0.x - pad, y: $0.y - pad, width: $0.width, height: $0.height) }
+    }
+
     /// Fills `regions` with the moving regions as they will be examined: grown, clamped, merged,
     /// largest first.
-    private func examinedRegions(_ motionRegions: [DetectionBox], width: Int, height: Int) {
+    private func examinedRegions(_ motionRegions: [DetectionBox]) {
         regions.removeAll(keepingCapacity: true)
         for region in motionRegions where region.width > 0 && region.height > 0 {
             let horizontal = max(configuration.minimumRegionMargin, margin(of: region.width))
             let vertical = max(configuration.minimumRegionMargin, margin(of: region.height))
-            if let clamped = BudgetGeometry.clampBox(BudgetGeometry.grownBox(region, horizontal: horizontal, vertical: vertical), width: width, height: height) {
+            if let clamped = clampToCanvas(BudgetGeometry.grownBox(region, horizontal: horizontal, vertical: vertical)) {
                 regions.append(clamped)
             }
         }
@@ -362,7 +386,7 @@ public final class BudgetScheduler {
             spending.scalesSkipped += cost.scales
             return .notRun
         }
-        let crop = GrayPlane(base: frame.base + region.y * frame.stride + region.x,
+        let crop = GrayPlane(base: frame.base + (region.y + canvasPadding) * frame.stride + region.x + canvasPadding,
                              width: region.width, height: region.height, stride: frame.stride)
         let passStart = clock.now
         do {
@@ -431,7 +455,7 @@ public final class BudgetScheduler {
         regionsExaminedInTile = Array(repeating: false, count: tiles.count)
         // No region is larger than the frame: sized now, the detectors never grow their buffers
         // (and recompile) part-way through a stream.
-        for entry in detectors { entry.detector.reserve(width: width, height: height) }
+        for entry in detectors { entry.detector.reserve(width: width + 2 * canvasPadding, height: height + 2 * canvasPadding) }
     }
 
     private func forgetTiles() {
@@ -452,7 +476,7 @@ public final class BudgetScheduler {
         var missed = false
         if case let .time(milliseconds) = spending.budget { missed = elapsed > .nanoseconds(nanoseconds(milliseconds: milliseconds)) }
         result.unverified.removeAll(keepingCapacity: true)
-        result.unverified.append(DetectionBox(x: 0, y: 0, width: max(frame.width, 0), height: max(frame.height, 0)))
+        result.unverified.append(DetectionBox(x: 0, y: 0, width: cameraWidth, height: cameraHeight))
         result.unverifiedFraction = 1
         result.deadlineMissed = missed
         result.scalesSkipped = spending.scalesSkipped

@@ -277,7 +277,11 @@ public final class DetectStage: BudgetedStage {
         if step == 1 {
             let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
                                  width: frame.width, height: frame.height, stride: plane.stride)
-            scheduler.schedule(detectorPlane(gray), motionRegions: context.motionRegions, budget: budget, into: &scheduleResult)
+            // Padded as for whole-frame passes, so that tiles and regions at the frame's edge find
+            // faces the edge cuts off.
+            let padding = Self.edgePadding(width: frame.width, height: frame.height)
+            scheduler.schedule(detectorPlane(gray, padding: padding), padding: padding, motionRegions: context.motionRegions,
+                               budget: budget, into: &scheduleResult)
         } else {
             // Packed YUYV has no contiguous luma plane for the detectors: nothing is verified.
             scheduler.schedule(GrayPlane(base: UnsafePointer(bitPattern: 1)!, width: 0, height: 0, stride: 0),
