@@ -116,6 +116,7 @@ public struct RunReport: Sendable, Codable {
         if let budgetMs {
             lines.append("budget misses (board time over \(format(budgetMs)) ms): \(budgetMisses) of \(frames)")
         }
+        lines.append(contentsOf: coverageLines())
         for interval in intervals {
             lines.append(interval.line)
         }
@@ -124,6 +125,35 @@ public struct RunReport: Sendable, Codable {
         }
         return lines.joined(separator: "\n")
     }
+
+    /// Above this mean fraction of the frame left unexamined, the table says why and what to do.
+    static let coverageHintPermille: UInt64 = 500
+
+    /// How much of the frame the detectors examined and how much was masked, from the counters,
+    /// and a hint when the budget left most of the frame unexamined: a fully masked stream is the
+    /// fail-closed answer to a board that is too slow for the mode, and should not look like a
+    /// fault.
+    func coverageLines() -> [String] {
+        let unverified = counters["detect.unverified_permille_mean"]
+        let masked = counters["redact.masked_permille_mean"]
+        var parts: [String] = []
+        if let unverified { parts.append("\(permille(unverified)) of the frame left unexamined by the detectors") }
+        if let masked { parts.append("\(permille(masked)) masked") }
+        guard !parts.isEmpty else { return [] }
+        var lines = ["coverage: " + parts.joined(separator: ", ") + " (means over \(frames) frames)"]
+        if let unverified, unverified >= Self.coverageHintPermille, budgetMs != nil {
+            lines.append("""
+                note: the detectors could not examine most of each frame within the budget, and what they \
+                could not examine was masked (fail closed). This board needs a lower frame rate or a \
+                smaller mode for them (e.g. pattern:640x480@10, or ?fps=10 on a file camera).
+                """)
+        }
+        return lines
+    }
+}
+
+private func permille(_ value: UInt64) -> String {
+    String(format: "%.1f%%", Double(value) / 10)
 }
 
 func format(_ value: Double) -> String {

@@ -59,6 +59,13 @@ func writeConfig(_ text: String) throws -> String {
     // Bounded: a tiny budget stops detection early instead of running the full scan late.
     #expect(tinyDetect.p50Ms * 2 < generousDetect.p50Ms, "tiny \(tinyDetect.p50Ms) ms vs generous \(generousDetect.p50Ms) ms")
     #expect((tiny.counters["detect.deadline_misses"] ?? 0) <= 12)
+    // The table says how much was examined, and explains a mostly masked stream only when it is one.
+    let tinyTable = tiny.table(), generousTable = generous.table()
+    let tinyPercent = String(format: "%.1f%%", Double(tinyUnverified) / 10)
+    #expect(tinyTable.contains("coverage: \(tinyPercent) of the frame left unexamined by the detectors"), "\(tinyTable)")
+    #expect(tinyTable.contains("could not examine most of each frame within the budget"), "\(tinyTable)")
+    #expect(generousTable.contains("coverage: "), "\(generousTable)")
+    #expect(!generousTable.contains("could not examine most of each frame"), "\(generousTable)")
 }
 
 @Test func missingCascadeIsAClearError() throws {
