@@ -61,13 +61,15 @@ extension CascadeDetector: RegionDetector {
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
         var units = 0
         var count = 0
-        collectScales(imageWidth: width, imageHeight: height, parameters: parameters)
+        let edge = Self.edgePadding(parameters)
+        collectScales(imageWidth: width + 2 * edge, imageHeight: height + 2 * edge, parameters: parameters)
         for scale in chosenScales {
             let scaledWidth = Int((Float(width) / scale).rounded(.toNearestOrEven))
             let scaledHeight = Int((Float(height) / scale).rounded(.toNearestOrEven))
             let step = scale >= 2 ? 1 : 2
-            let columns = (max(scaledWidth + 1 - windowWidth, 0) + step - 1) / step
-            let rows = (max(scaledHeight + 1 - windowHeight, 0) + step - 1) / step
+            let pad = edge == 0 ? 0 : (Int((Float(edge) / scale).rounded(.up)) + step - 1) / step * step
+            let columns = (max(scaledWidth + 2 * pad + 1 - windowWidth, 0) + step - 1) / step
+            let rows = (max(scaledHeight + 2 * pad + 1 - windowHeight, 0) + step - 1) / step
             units += columns * rows
             count += 1
         }

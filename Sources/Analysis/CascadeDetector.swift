@@ -35,15 +35,25 @@ public struct DetectionParameters: Sendable, Equatable {
     public var minNeighbors: Int
     /// Smallest window considered (zero: no limit).
     public var minSize: DetectionSize
-    /// Largest window considered (zero: the image size).
+    /// Largest window considered (zero: the image size, with its edge padding).
     public var maxSize: DetectionSize
+    /// Pixels by which windows may hang over every edge of the image, over its edge rows and
+    /// columns repeated (not part of OpenCV's detectMultiScale; zero, the default, is exactly it).
+    /// The padding is added per scale, after the image is resized, on OpenCV's own window grid:
+    /// every window inside the image is the one detectMultiScale evaluates, on the same pixels,
+    /// and the windows over the edge come on top. So a face cut off by the frame's edge is found
+    /// without losing any detection OpenCV makes. (Padding the image itself first, as this
+    /// project once did, moves the grid at every scale: OpenCV's marginal detections, false or
+    /// real, then come and go.) Boxes may reach this far past the image's edges.
+    public var edgePadding: Int
 
     public init(scaleFactor: Double = 1.1, minNeighbors: Int = 3, minSize: DetectionSize = .zero,
-                maxSize: DetectionSize = .zero) {
+                maxSize: DetectionSize = .zero, edgePadding: Int = 0) {
         self.scaleFactor = scaleFactor
         self.minNeighbors = minNeighbors
         self.minSize = minSize
         self.maxSize = maxSize
+        self.edgePadding = edgePadding
     }
 }
 
@@ -410,7 +420,10 @@ public final class CascadeDetector {
         var width: Int, height: Int
         /// Window stride in both directions (2 below scale 2, else 1).
         var step: Int
-        /// Window positions: x in 0..<workingWidth, y in 0..<rowEnd.
+        /// Repeated edge pixels around the resized image on every side (a multiple of `step`, so
+        /// that the window grid inside the image is OpenCV's; 0 without `edgePadding`).
+        var pad: Int
+        /// Window positions in the padded image: x in 0..<workingWidth, y in 0..<rowEnd.
         var workingWidth: Int, workingHeight: Int
         var rowEnd: Int
     }
@@ -432,17 +445,23 @@ public final class CascadeDetector {
 
     private func makePlan(imageWidth: Int, imageHeight: Int, parameters: DetectionParameters) {
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
-        collectScales(imageWidth: imageWidth, imageHeight: imageHeight, parameters: parameters)
+        let edge = Self.edgePadding(parameters)
+        collectScales(imageWidth: imageWidth + 2 * edge, imageHeight: imageHeight + 2 * edge, parameters: parameters)
         geometry.removeAll(keepingCapacity: true)
         for scale in chosenScales {
+            // The resized image is OpenCV's (the unpadded image's size over the scale); the
+            // padding around it covers `edge` image pixels, rounded up to whole window steps.
             let width = Int((Float(imageWidth) / scale).rounded(.toNearestOrEven))
             let height = Int((Float(imageHeight) / scale).rounded(.toNearestOrEven))
-            let workingHeight = max(height + 1 - windowHeight, 0)
-            geometry.append(ScaleGeometry(scale: scale, width: width, height: height, step: scale >= 2 ? 1 : 2,
-                                          workingWidth: max(width + 1 - windowWidth, 0), workingHeight: workingHeight,
+            let step = scale >= 2 ? 1 : 2
+            let pad = edge == 0 ? 0 : (Int((Float(edge) / scale).rounded(.up)) + step - 1) / step * step
+            let workingHeight = max(height + 2 * pad + 1 - windowHeight, 0)
+            geometry.append(ScaleGeometry(scale: scale, width: width, height: height, step: step, pad: pad,
+                                          workingWidth: max(width + 2 * pad + 1 - windowWidth, 0), workingHeight: workingHeight,
                                           rowEnd: workingHeight))
         }
-        guard let first = geometry.first else { return }
+        // With padding every window row is scanned (a superset of OpenCV's rows, below).
+        guard edge == 0, let first = geometry.first else { return }
         // OpenCV splits rows into stripes (one per 32 columns of the first scale) whose union can
         // stop short of the last row. On one thread it runs all stripes as one range, so hits come
         // out scale by scale, row by row, as here.
@@ -496,7 +515,20 @@ public final class CascadeDetector {
     public func detect(_ image: GrayPlane, parameters: DetectionParameters, into boxes: inout [DetectionBox]) {
         collectCandidates(image, parameters: parameters)
         grouping.group(candidates, groupThreshold: parameters.minNeighbors, eps: 0.2, into: &boxes)
-        clipBoxes(&boxes, width: image.width, height: image.height)
+        let edge = Self.edgePadding(parameters)
+        if edge == 0 {
+            clipBoxes(&boxes, width: image.width, height: image.height)
+        } else {
+            // Clipped to the padded image, then moved back to the image's pixels.
+            for index in boxes.indices { boxes[index].x += edge; boxes[index].y += edge }
+            clipBoxes(&boxes, width: image.width + 2 * edge, height: image.height + 2 * edge)
+            for index in boxes.indices { boxes[index].x -= edge; boxes[index].y -= edge }
+        }
+    }
+
+    /// The parameters' edge padding, held to what the buffers can be sized for (a negative one is none).
+    static func edgePadding(_ parameters: DetectionParameters) -> Int {
+        min(max(parameters.edgePadding, 0), 1 << 16)
     }
 
     /// The scales OpenCV's detectMultiScale would scan for this image size.
@@ -596,34 +628,44 @@ public final class CascadeDetector {
             planKey = key
         }
         guard !geometry.isEmpty else { return }
-        prepare(width: image.width, height: image.height)
+        let edge = Self.edgePadding(parameters)
+        // A scale's padding is at most `edge` rounded up to a step (2).
+        let margin = edge == 0 ? 0 : edge + 2
+        prepare(width: image.width + 2 * margin, height: image.height + 2 * margin)
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
         hits.removeAll(keepingCapacity: true)
         for scaleIndex in geometry.indices {
             let g = geometry[scaleIndex]
             let plane: UnsafePointer<UInt8>
             let planeStride: Int
-            if g.width == image.width && g.height == image.height {
+            let planeWidth = g.width + 2 * g.pad, planeHeight = g.height + 2 * g.pad
+            if g.pad == 0 && g.width == image.width && g.height == image.height {
                 plane = image.base
                 planeStride = image.stride
             } else {
-                resizer.configure(sourceWidth: image.width, sourceHeight: image.height, width: g.width, height: g.height)
-                resizer.resize(source: image.base, sourceStride: image.stride, destination: resized!, destinationStride: g.width)
+                let inner = resized! + g.pad * planeWidth + g.pad
+                if g.width == image.width && g.height == image.height {
+                    for row in 0..<g.height { (inner + row * planeWidth).update(from: image.base + row * image.stride, count: g.width) }
+                } else {
+                    resizer.configure(sourceWidth: image.width, sourceHeight: image.height, width: g.width, height: g.height)
+                    resizer.resize(source: image.base, sourceStride: image.stride, destination: inner, destinationStride: planeWidth)
+                }
+                if g.pad > 0 { repeatEdges(resized!, width: planeWidth, height: planeHeight, pad: g.pad) }
                 plane = UnsafePointer(resized!)
-                planeStride = g.width
+                planeStride = planeWidth
             }
             let dense = self.dense!
             let tilted = hasTiltedFeatures
             let wantsSquares = classifier.featureType == .haar
             computeIntegralImages(
-                source: plane, sourceStride: planeStride, width: g.width, height: g.height,
+                source: plane, sourceStride: planeStride, width: planeWidth, height: planeHeight,
                 into: IntegralPlanes(sum: dense, squaredSum: wantsSquares ? dense + denseLayout.squaresOffset : nil,
                                      tilted: tilted ? dense + denseLayout.tiltedOffset : nil, stride: denseLayout.rowStride),
                 scratch: tiltedScratch)
             let program: CompiledCascade
             let buffer: UnsafeMutablePointer<Int32>
             if g.step == 2 {
-                splitColumns(width: g.width + 1, height: g.height + 1, squares: wantsSquares, tilted: tilted)
+                splitColumns(width: planeWidth + 1, height: planeHeight + 1, squares: wantsSquares, tilted: tilted)
                 program = splitProgram!
                 buffer = split!
             } else {
@@ -642,12 +684,27 @@ public final class CascadeDetector {
             }
         }
         for hit in hits {
-            let scale = geometry[hit.scale].scale
+            let scale = geometry[hit.scale].scale, pad = geometry[hit.scale].pad
             candidates.append(DetectionBox(
-                x: Int((Float(hit.x) * scale).rounded(.toNearestOrEven)),
-                y: Int((Float(hit.y) * scale).rounded(.toNearestOrEven)),
+                x: Int((Float(hit.x - pad) * scale).rounded(.toNearestOrEven)),
+                y: Int((Float(hit.y - pad) * scale).rounded(.toNearestOrEven)),
                 width: Int((Float(windowWidth) * scale).rounded(.toNearestOrEven)),
                 height: Int((Float(windowHeight) * scale).rounded(.toNearestOrEven))))
+        }
+    }
+
+    /// Fills the `pad` pixels around the inner `width - 2 pad` x `height - 2 pad` image with its
+    /// edge rows and columns, corners with its corner pixels (OpenCV's BORDER_REPLICATE).
+    private func repeatEdges(_ plane: UnsafeMutablePointer<UInt8>, width: Int, height: Int, pad: Int) {
+        let innerWidth = width - 2 * pad
+        for row in pad..<(height - pad) {
+            let line = plane + row * width
+            line.update(repeating: line[pad], count: pad)
+            (line + pad + innerWidth).update(repeating: line[pad + innerWidth - 1], count: pad)
+        }
+        for row in 0..<pad {
+            (plane + row * width).update(from: plane + pad * width, count: width)
+            (plane + (height - 1 - row) * width).update(from: plane + (height - 1 - pad) * width, count: width)
         }
     }
 

@@ -220,8 +220,10 @@ public final class DetectStage: BudgetedStage {
     }
 
     /// With no time limit (offline redaction) every detector scans the whole frame at its full
-    /// parameters, every scale, as OpenCV's detectMultiScale does: objects of any size anywhere.
-    /// A detector error leaves the whole frame unverified.
+    /// parameters, every scale, as OpenCV's detectMultiScale does (every window it evaluates,
+    /// on its grid), plus the windows that hang `padding` pixels over the frame's edges
+    /// (`DetectionParameters.edgePadding`): objects of any size anywhere, including faces the
+    /// edge cuts off. A detector error leaves the whole frame unverified.
     private func detectWholeFrame(_ gray: GrayPlane, padding: Int, width: Int, height: Int) {
         context.detections.removeAll(keepingCapacity: true)
         context.unverified.removeAll(keepingCapacity: true)
@@ -229,13 +231,14 @@ public final class DetectStage: BudgetedStage {
         wholeFramePasses &+= 1
         for entry in detectors {
             do {
-                try entry.detector.detect(gray, parameters: entry.parameters, into: &wholeFrameBoxes)
+                var parameters = entry.parameters
+                parameters.edgePadding = padding
+                try entry.detector.detect(gray, parameters: parameters, into: &wholeFrameBoxes)
                 for box in wholeFrameBoxes {
-                    // Back to frame pixels. A box may hang over the frame's edge; it is kept whole,
-                    // so its margin and pixelation cells follow the whole face (the Redactor clips).
-                    let moved = DetectionBox(x: box.x - padding, y: box.y - padding, width: box.width, height: box.height)
-                    guard moved.x < width, moved.y < height, moved.x + moved.width > 0, moved.y + moved.height > 0 else { continue }
-                    context.detections.append(ScheduledDetection(objectClass: entry.objectClass, box: moved, source: .wholeFrame))
+                    // In frame pixels. A box may hang over the frame's edge; it is kept whole, so
+                    // its margin and pixelation cells follow the whole face (the Redactor clips).
+                    guard box.x < width, box.y < height, box.x + box.width > 0, box.y + box.height > 0 else { continue }
+                    context.detections.append(ScheduledDetection(objectClass: entry.objectClass, box: box, source: .wholeFrame))
                 }
             } catch {
                 wholeFrameFailures &+= 1
@@ -270,7 +273,7 @@ public final class DetectStage: BudgetedStage {
             let gray = GrayPlane(base: UnsafePointer(frame.buffer.baseAddress.assumingMemoryBound(to: UInt8.self) + plane.offset),
                                  width: frame.width, height: frame.height, stride: plane.stride)
             let padding = Self.edgePadding(width: frame.width, height: frame.height)
-            detectWholeFrame(detectorPlane(gray, padding: padding), padding: padding, width: frame.width, height: frame.height)
+            detectWholeFrame(detectorPlane(gray), padding: padding, width: frame.width, height: frame.height)
             context.detectSequence = frame.sequence
             return frame
         }

@@ -34,6 +34,11 @@ struct DetectCommand: ParsableCommand {
     @Option(help: "Largest window, as WxH (default: the image size).")
     var maxSize: String?
 
+    @Option(help: ArgumentHelp(
+        "Let windows hang this many pixels over every edge of the image, over its repeated edge pixels, on top of OpenCV's own windows (0: exactly detectMultiScale).",
+        discussion: "Finds a face cut off by the image's edge; boxes may then reach past the edge."))
+    var edgePadding: Int = 0
+
     @Flag(help: "Add \"milliseconds\" (detection time, without file reading and decoding) to each line.")
     var timing = false
 
@@ -47,6 +52,7 @@ struct DetectCommand: ParsableCommand {
         guard minNeighbors >= 0 else { throw ValidationError("--min-neighbors must be 0 or more (got \(minNeighbors)).") }
         if let minSize { _ = try Self.parseSize(minSize, option: "--min-size") }
         if let maxSize { _ = try Self.parseSize(maxSize, option: "--max-size") }
+        guard (0...4096).contains(edgePadding) else { throw ValidationError("--edge-padding must be 0 to 4096 (got \(edgePadding)).") }
         guard !images.isEmpty else { throw ValidationError("Give at least one image.") }
     }
 
@@ -68,7 +74,8 @@ struct DetectCommand: ParsableCommand {
         let parameters = DetectionParameters(
             scaleFactor: scaleFactor, minNeighbors: minNeighbors,
             minSize: try minSize.map { try Self.parseSize($0, option: "--min-size") } ?? .zero,
-            maxSize: try maxSize.map { try Self.parseSize($0, option: "--max-size") } ?? .zero)
+            maxSize: try maxSize.map { try Self.parseSize($0, option: "--max-size") } ?? .zero,
+            edgePadding: edgePadding)
         let detector = CascadeDetector(classifier: classifier)
         let decoder = StillDecoder()
         let clock = ContinuousClock()

@@ -33,6 +33,48 @@ struct DetectorTests {
         #expect(found == expected)
     }
 
+    @Test("edge padding keeps every window OpenCV evaluates and adds windows over the edges",
+          arguments: ["haarcascade_frontalface_default.xml", "haarcascade_fullbody.xml", "lbpcascade_frontalface_improved.xml"])
+    func edgePaddingIsASuperset(cascade: String) throws {
+        let detector = CascadeDetector(classifier: try CascadeClassifier.load(path: cascadePath(cascade)))
+        for path in [Self.frame, "\(repositoryRoot)/Fixtures/faces_pnm/astronaut.pgm"] {
+            let image = try readGrayStill(path: path)
+            let plain = raw(detector, image)
+            let padded = image.pixels.withUnsafeBufferPointer { pixels in
+                detector.detectCandidates(GrayPlane(base: pixels.baseAddress!, width: image.width, height: image.height,
+                                                    stride: image.width),
+                                          parameters: DetectionParameters(minNeighbors: 0, edgePadding: 20))
+            }
+            #expect(!plain.isEmpty, "\(cascade) on \(path)")
+            // Every raw hit of the plain pass, on the same grid and pixels.
+            let missing = plain.filter { !padded.contains($0) }
+            #expect(missing.isEmpty, "\(cascade) on \(path): \(missing.count) of \(plain.count) plain hits lost")
+            // (The extra hits are windows over an edge, and windows in the last rows, which
+            // OpenCV's row stripes can leave out; not checked here.)
+        }
+    }
+
+    @Test("a face cut off by the top edge is found only with edge padding", arguments: [10, 19, 28])
+    func edgePaddingFindsACutOffFace(rowsCut: Int) throws {
+        // The astronaut's face is at (177, 67) 94x94 (OpenCV and this detector agree); cut the
+        // picture `rowsCut` rows into the face.
+        let full = try readGrayStill(path: "\(repositoryRoot)/Fixtures/faces_pnm/astronaut.pgm")
+        let top = 67 + rowsCut
+        let image = GrayImage(width: full.width, height: full.height - top, pixels: Array(full.pixels[(top * full.width)...]))
+        let detector = CascadeDetector(classifier: try CascadeClassifier.load(path: cascadePath("haarcascade_frontalface_default.xml")))
+        let face = DetectionBox(x: 177, y: -rowsCut, width: 94, height: 94)
+        let plain = detectObjects(in: image, detector: detector, parameters: DetectionParameters(scaleFactor: 1.1, minNeighbors: 3))
+        let padded = detectObjects(in: image, detector: detector,
+                                   parameters: DetectionParameters(scaleFactor: 1.1, minNeighbors: 3, edgePadding: 32))
+        #expect(!plain.contains { $0.intersectionOverUnion(face) > 0.3 }, "\(plain)")
+        let found = padded.filter { $0.intersectionOverUnion(face) > 0.5 }
+        #expect(found.count == 1, "\(padded)")
+        // Reported whole, reaching above the image, within the padding.
+        #expect(found.allSatisfy { $0.y < 0 && $0.y >= -32 }, "\(found)")
+        // And nothing the plain pass found is lost.
+        #expect(plain.allSatisfy { box in padded.contains { $0.intersectionOverUnion(box) > 0.7 } }, "\(plain) vs \(padded)")
+    }
+
     @Test("one detector over images of changing sizes matches fresh detectors")
     func reuseAcrossSizes() throws {
         let image = try readGrayStill(path: Self.frame)
