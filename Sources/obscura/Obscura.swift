@@ -15,7 +15,7 @@ struct Obscura: ParsableCommand {
             written, and reports per-stage latency on the host and as emulated on the board.
 
             Start with:
-              obscura run --camera pattern:640x480@30 --board rpi-4b --frames 300
+              obscura run --camera pattern:640x480@10 --board rpi-4b --frames 100
               obscura run --camera file:Fixtures/vtest_640x480.mjpeg --output /tmp/redacted.mjpeg
               obscura redact INPUT OUTPUT   # redact a recording or stills offline
               obscura cameras        # the camera specs you can pass

@@ -71,7 +71,7 @@ struct RunCommand: ParsableCommand {
             in hand is finished, the outputs are closed and the report printed.
 
             Examples:
-              obscura run --camera pattern:640x480@30 --board rpi-4b --frames 300
+              obscura run --camera pattern:640x480@10 --board rpi-4b --frames 100
               obscura run --camera file:Fixtures/vtest_640x480.mjpeg?fps=10 --board rpi-zero-2w
               obscura run --config config/obscura.yaml --output /tmp/redacted.mjpeg --snapshots /tmp/snapshots
             """
