@@ -41,10 +41,12 @@ public struct DetectionParameters: Sendable, Equatable {
     /// columns repeated (not part of OpenCV's detectMultiScale; zero, the default, is exactly it).
     /// The padding is added per scale, after the image is resized, on OpenCV's own window grid:
     /// every window inside the image is the one detectMultiScale evaluates, on the same pixels,
-    /// and the windows over the edge come on top. So a face cut off by the frame's edge is found
-    /// without losing any detection OpenCV makes. (Padding the image itself first, as this
-    /// project once did, moves the grid at every scale: OpenCV's marginal detections, false or
-    /// real, then come and go.) Boxes may reach this far past the image's edges.
+    /// and the windows over the edge come on top. `detect` reports every box detectMultiScale
+    /// reports, unchanged (its windows are grouped apart), and adds the groups it has no similar
+    /// box for: a face cut off by the frame's edge is found without losing or moving any
+    /// detection OpenCV makes. (Padding the image itself first, as this project once did, moves
+    /// the grid at every scale: OpenCV's marginal detections, false or real, then come and go.)
+    /// Boxes may reach this far past the image's edges.
     public var edgePadding: Int
 
     public init(scaleFactor: Double = 1.1, minNeighbors: Int = 3, minSize: DetectionSize = .zero,
@@ -426,6 +428,9 @@ public final class CascadeDetector {
         /// Window positions in the padded image: x in 0..<workingWidth, y in 0..<rowEnd.
         var workingWidth: Int, workingHeight: Int
         var rowEnd: Int
+        /// With padding, the windows OpenCV's own scan visits, in the unpadded image's positions:
+        /// x in 0..<openCVColumns, y in 0..<openCVRowEnd (both 0 at a scale it does not scan).
+        var openCVColumns = 0, openCVRowEnd = 0
     }
 
     struct PlanKey: Equatable {
@@ -437,6 +442,10 @@ public final class CascadeDetector {
     private var geometry: [ScaleGeometry] = []
     private var planKey: PlanKey?
     private var hits: [(scale: Int, y: Int, x: Int)] = []
+    /// With edge padding: per candidate, whether OpenCV's own scan visits its window.
+    private var candidateIsOpenCVs: [Bool] = []
+    private var openCVCandidates: [DetectionBox] = []
+    private var paddedBoxes: [DetectionBox] = []
     /// Scratch for the scale list, the raw hits as boxes, and the grouping.
     private var allScales: [Float] = []
     private(set) var chosenScales: [Float] = []
@@ -460,16 +469,40 @@ public final class CascadeDetector {
                                           workingWidth: max(width + 2 * pad + 1 - windowWidth, 0), workingHeight: workingHeight,
                                           rowEnd: workingHeight))
         }
-        // With padding every window row is scanned (a superset of OpenCV's rows, below).
-        guard edge == 0, let first = geometry.first else { return }
-        // OpenCV splits rows into stripes (one per 32 columns of the first scale) whose union can
-        // stop short of the last row. On one thread it runs all stripes as one range, so hits come
-        // out scale by scale, row by row, as here.
-        let stripeCount = max((first.workingWidth + 31) / 32, 1)
-        for index in geometry.indices {
+        if edge == 0 {
+            Self.truncateRows(&geometry) { $0.workingWidth } rows: { $0.workingHeight } set: { $0.rowEnd = $1 }
+            return
+        }
+        // With padding every window row is scanned, and each scale notes which of its windows
+        // OpenCV's own scan (the unpadded plan) visits, so that `detect` can report its boxes as
+        // it would.
+        collectScales(imageWidth: imageWidth, imageHeight: imageHeight, parameters: parameters)
+        var scanned = 0
+        for index in geometry.indices where chosenScales.contains(geometry[index].scale) {
             let g = geometry[index]
-            let stripeSize = max((g.workingHeight / g.step + stripeCount - 1) / stripeCount, 1) * g.step
-            geometry[index].rowEnd = min(stripeCount * stripeSize, g.workingHeight)
+            geometry[index].openCVColumns = max(g.width + 1 - windowWidth, 0)
+            geometry[index].openCVRowEnd = max(g.height + 1 - windowHeight, 0)
+            scanned += 1
+        }
+        guard scanned > 0 else { return }
+        var openCVPlan = geometry.filter { $0.openCVColumns > 0 || $0.openCVRowEnd > 0 }
+        Self.truncateRows(&openCVPlan) { $0.openCVColumns } rows: { $0.openCVRowEnd } set: { $0.openCVRowEnd = $1 }
+        for g in openCVPlan {
+            if let index = geometry.firstIndex(where: { $0.scale == g.scale }) { geometry[index].openCVRowEnd = g.openCVRowEnd }
+        }
+    }
+
+    /// OpenCV splits rows into stripes (one per 32 columns of the first scale) whose union can
+    /// stop short of the last row. On one thread it runs all stripes as one range, so hits come
+    /// out scale by scale, row by row, as here.
+    private static func truncateRows(_ plan: inout [ScaleGeometry], columns: (ScaleGeometry) -> Int,
+                                     rows: (ScaleGeometry) -> Int, set: (inout ScaleGeometry, Int) -> Void) {
+        guard let first = plan.first else { return }
+        let stripeCount = max((columns(first) + 31) / 32, 1)
+        for index in plan.indices {
+            let g = plan[index]
+            let stripeSize = max((rows(g) / g.step + stripeCount - 1) / stripeCount, 1) * g.step
+            set(&plan[index], min(stripeCount * stripeSize, rows(g)))
         }
     }
 
@@ -514,15 +547,29 @@ public final class CascadeDetector {
     /// the caller keeps, steady-state detection allocates nothing.
     public func detect(_ image: GrayPlane, parameters: DetectionParameters, into boxes: inout [DetectionBox]) {
         collectCandidates(image, parameters: parameters)
-        grouping.group(candidates, groupThreshold: parameters.minNeighbors, eps: 0.2, into: &boxes)
         let edge = Self.edgePadding(parameters)
         if edge == 0 {
+            grouping.group(candidates, groupThreshold: parameters.minNeighbors, eps: 0.2, into: &boxes)
             clipBoxes(&boxes, width: image.width, height: image.height)
-        } else {
-            // Clipped to the padded image, then moved back to the image's pixels.
-            for index in boxes.indices { boxes[index].x += edge; boxes[index].y += edge }
-            clipBoxes(&boxes, width: image.width + 2 * edge, height: image.height + 2 * edge)
-            for index in boxes.indices { boxes[index].x -= edge; boxes[index].y -= edge }
+            return
+        }
+        // OpenCV's own windows grouped alone give exactly its boxes; every window grouped
+        // together adds what lies over the edges. A group of the second kind is reported only
+        // when no box of the first is similar to it (OpenCV's own grouping test), so that edge
+        // windows joining a group do not move a box OpenCV reports.
+        openCVCandidates.removeAll(keepingCapacity: true)
+        for (index, box) in candidates.enumerated() where candidateIsOpenCVs[index] { openCVCandidates.append(box) }
+        grouping.group(openCVCandidates, groupThreshold: parameters.minNeighbors, eps: 0.2, into: &boxes)
+        clipBoxes(&boxes, width: image.width, height: image.height)
+        grouping.group(candidates, groupThreshold: parameters.minNeighbors, eps: 0.2, into: &paddedBoxes)
+        // Clipped to the padded image, in the image's pixels.
+        for index in paddedBoxes.indices { paddedBoxes[index].x += edge; paddedBoxes[index].y += edge }
+        clipBoxes(&paddedBoxes, width: image.width + 2 * edge, height: image.height + 2 * edge)
+        let openCVCount = boxes.count
+        for var box in paddedBoxes {
+            box.x -= edge
+            box.y -= edge
+            if !boxes[..<openCVCount].contains(where: { similarBoxes($0, box, eps: 0.2) }) { boxes.append(box) }
         }
     }
 
@@ -634,6 +681,7 @@ public final class CascadeDetector {
         prepare(width: image.width + 2 * margin, height: image.height + 2 * margin)
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
         hits.removeAll(keepingCapacity: true)
+        candidateIsOpenCVs.removeAll(keepingCapacity: true)
         for scaleIndex in geometry.indices {
             let g = geometry[scaleIndex]
             let plane: UnsafePointer<UInt8>
@@ -684,7 +732,12 @@ public final class CascadeDetector {
             }
         }
         for hit in hits {
-            let scale = geometry[hit.scale].scale, pad = geometry[hit.scale].pad
+            let g = geometry[hit.scale]
+            let scale = g.scale, pad = g.pad
+            if edge > 0 {
+                let x = hit.x - pad, y = hit.y - pad
+                candidateIsOpenCVs.append(x >= 0 && y >= 0 && x < g.openCVColumns && y < g.openCVRowEnd)
+            }
             candidates.append(DetectionBox(
                 x: Int((Float(hit.x - pad) * scale).rounded(.toNearestOrEven)),
                 y: Int((Float(hit.y - pad) * scale).rounded(.toNearestOrEven)),
