@@ -222,8 +222,22 @@ public final class BudgetScheduler {
             let scanArea = clampToCanvas(BudgetGeometry.grownBox(tiles[tile], horizontal: configuration.tileOverlap,
                                                                  vertical: configuration.tileOverlap)) ?? tiles[tile]
             let firstFinding = result.detections.count
+            // Objects centred in the tile fit whole in its scan area; only windows centred in the
+            // tile (and just around it) need to run (`DetectionParameters.windowCentres`). At the
+            // frame's edges the tile's share reaches to the end of the padding, so that a face
+            // cut off there with its centre outside the frame is still this tile's.
+            let box = tiles[tile]
+            let left = box.x <= 0 ? 0 : box.x - scanArea.x
+            let top = box.y <= 0 ? 0 : box.y - scanArea.y
+            let right = box.x + box.width >= cameraWidth ? scanArea.width : box.x + box.width - scanArea.x
+            let bottom = box.y + box.height >= cameraHeight ? scanArea.height : box.y + box.height - scanArea.y
+            let centres = DetectionBox(x: left, y: top, width: right - left, height: bottom - top)
             guard let complete = runDetectors(over: scanArea, in: frame, source: .tile(tile), spending: &spending, into: &result,
-                                              parameters: { self.tileParameters[$0] }) else { return }
+                                              parameters: { index in
+                var parameters = self.tileParameters[index]
+                if self.configuration.centredTileWindows { parameters.windowCentres = centres }
+                return parameters
+            }) else { return }
             if complete {
                 scannedThisFrame.append(tile)
                 scannedRanges.append(firstFinding..<result.detections.count)

@@ -68,8 +68,16 @@ extension CascadeDetector: RegionDetector {
             let scaledHeight = Int((Float(height) / scale).rounded(.toNearestOrEven))
             let step = scale >= 2 ? 1 : 2
             let pad = edge == 0 ? 0 : (Int((Float(edge) / scale).rounded(.up)) + step - 1) / step * step
-            let columns = (max(scaledWidth + 2 * pad + 1 - windowWidth, 0) + step - 1) / step
-            let rows = (max(scaledHeight + 2 * pad + 1 - windowHeight, 0) + step - 1) / step
+            var columnRange = 0..<max(scaledWidth + 2 * pad + 1 - windowWidth, 0)
+            var rowRange = 0..<max(scaledHeight + 2 * pad + 1 - windowHeight, 0)
+            if let centres = parameters.windowCentres {
+                columnRange = centredWindowPositions(lower: centres.x, upper: centres.x + centres.width, window: windowWidth,
+                                                     scale: scale, step: step, pad: pad, end: columnRange.upperBound)
+                rowRange = centredWindowPositions(lower: centres.y, upper: centres.y + centres.height, window: windowHeight,
+                                                  scale: scale, step: step, pad: pad, end: rowRange.upperBound)
+            }
+            let columns = (columnRange.count + step - 1) / step
+            let rows = (rowRange.count + step - 1) / step
             units += columns * rows
             count += 1
         }
@@ -158,6 +166,14 @@ public struct BudgetSchedulerConfiguration: Sendable, Equatable {
     /// the same way, is refreshed in the frame before it expires, and runs before any tile;
     /// while it is not valid, the whole frame is unverified.
     public var largeObjectPass = true
+    /// On (the default): a tile's scan evaluates only the windows centred in the tile (and within
+    /// `DetectionParameters.centreMarginFraction` of a window around it), not every window of its
+    /// grown scan area. An object is the business of the tile its centre lies in: it fits whole
+    /// in that tile's scan area (up to twice `tileOverlap`), and its raw hits all lie within the
+    /// margin, so it is found as before; windows centred in a neighbour are that neighbour's.
+    /// The overlap is then read, not scanned, by the smallest windows, which are most of a
+    /// tile's cost. Off: every window of the scan area, as before.
+    public var centredTileWindows = true
     /// Tiles that are still verified are re-scanned, oldest first, at the rate that renews every
     /// tile once per `verificationLifetimeFrames` (scans of unverified tiles count toward it), and
     /// at most this many per frame; tiles that are not verified are always attempted while the

@@ -48,15 +48,45 @@ public struct DetectionParameters: Sendable, Equatable {
     /// the grid at every scale: OpenCV's marginal detections, false or real, then come and go.)
     /// Boxes may reach this far past the image's edges.
     public var edgePadding: Int
+    /// When set, only the windows whose centres lie in this box (in the image's pixels), grown by
+    /// `centreMarginFraction` of the window and one step, are evaluated (not part of OpenCV's
+    /// detectMultiScale). An object centred in the box keeps every raw hit that would group with
+    /// it (they lie within 20% of its size), so it is found as in a scan of the whole image,
+    /// while windows centred further out are not evaluated. The budget scheduler's tiles use it:
+    /// a tile's scan area is grown by its overlap so that objects centred in the tile fit whole,
+    /// but only windows centred in the tile need to run there; the small windows, which are most
+    /// of the cost, then skip most of the overlap.
+    public var windowCentres: DetectionBox?
 
     public init(scaleFactor: Double = 1.1, minNeighbors: Int = 3, minSize: DetectionSize = .zero,
-                maxSize: DetectionSize = .zero, edgePadding: Int = 0) {
+                maxSize: DetectionSize = .zero, edgePadding: Int = 0, windowCentres: DetectionBox? = nil) {
         self.scaleFactor = scaleFactor
         self.minNeighbors = minNeighbors
         self.minSize = minSize
         self.maxSize = maxSize
         self.edgePadding = edgePadding
+        self.windowCentres = windowCentres
     }
+
+    /// How far beyond `windowCentres` a window's centre may lie, as a fraction of the window's
+    /// size (plus one step): OpenCV's grouping takes raw hits within 20% of a box's size as one
+    /// object, so 30% keeps every hit of an object centred on the box's edge.
+    public static let centreMarginFraction: Float = 0.3
+}
+
+/// The window positions on one axis of one scale (in the padded resized image, multiples of
+/// `step`, below `end`) whose centres lie in `lower..<upper` (image pixels) grown by
+/// `DetectionParameters.centreMarginFraction` of the window and one step.
+func centredWindowPositions(lower: Int, upper: Int, window: Int, scale: Float, step: Int, pad: Int,
+                            end: Int) -> Range<Int> {
+    let margin = (DetectionParameters.centreMarginFraction * Float(window) + Float(step)) * scale
+    // The centre of the window at position p is at ((p - pad) + window / 2) * scale.
+    let first = ((Float(lower) - margin) / scale - Float(window) / 2 + Float(pad)).rounded(.up)
+    let last = ((Float(upper) + margin) / scale - Float(window) / 2 + Float(pad)).rounded(.down)
+    guard first.isFinite, last.isFinite else { return 0..<end }
+    let start = max(0, (Int(max(first, -1e9)) + step - 1) / step * step)
+    let stop = min(end, Int(min(last, 1e9)) + 1)
+    return start < stop ? start..<stop : start..<start
 }
 
 /// An 8-bit greyscale image in caller-owned memory.
@@ -431,6 +461,8 @@ public final class CascadeDetector {
         /// With padding, the windows OpenCV's own scan visits, in the unpadded image's positions:
         /// x in 0..<openCVColumns, y in 0..<openCVRowEnd (both 0 at a scale it does not scan).
         var openCVColumns = 0, openCVRowEnd = 0
+        /// With `windowCentres`: the first window column and row (multiples of `step`).
+        var columnStart = 0, rowStart = 0
     }
 
     struct PlanKey: Equatable {
@@ -469,6 +501,7 @@ public final class CascadeDetector {
                                           workingWidth: max(width + 2 * pad + 1 - windowWidth, 0), workingHeight: workingHeight,
                                           rowEnd: workingHeight))
         }
+        defer { if let centres = parameters.windowCentres { restrictToCentres(centres) } }
         if edge == 0 {
             Self.truncateRows(&geometry) { $0.workingWidth } rows: { $0.workingHeight } set: { $0.rowEnd = $1 }
             return
@@ -489,6 +522,22 @@ public final class CascadeDetector {
         Self.truncateRows(&openCVPlan) { $0.openCVColumns } rows: { $0.openCVRowEnd } set: { $0.openCVRowEnd = $1 }
         for g in openCVPlan {
             if let index = geometry.firstIndex(where: { $0.scale == g.scale }) { geometry[index].openCVRowEnd = g.openCVRowEnd }
+        }
+    }
+
+    /// Keeps, at every scale, only the windows centred in `centres` (see `windowCentres`).
+    private func restrictToCentres(_ centres: DetectionBox) {
+        let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
+        for index in geometry.indices {
+            let g = geometry[index]
+            let columns = centredWindowPositions(lower: centres.x, upper: centres.x + centres.width, window: windowWidth,
+                                                 scale: g.scale, step: g.step, pad: g.pad, end: g.workingWidth)
+            let rows = centredWindowPositions(lower: centres.y, upper: centres.y + centres.height, window: windowHeight,
+                                              scale: g.scale, step: g.step, pad: g.pad, end: g.rowEnd)
+            geometry[index].columnStart = columns.lowerBound
+            geometry[index].workingWidth = columns.upperBound
+            geometry[index].rowStart = rows.lowerBound
+            geometry[index].rowEnd = rows.upperBound
         }
     }
 
@@ -687,6 +736,9 @@ public final class CascadeDetector {
             let plane: UnsafePointer<UInt8>
             let planeStride: Int
             let planeWidth = g.width + 2 * g.pad, planeHeight = g.height + 2 * g.pad
+            let windowCount = (max(g.workingWidth - g.columnStart, 0) + g.step - 1) / g.step
+            // No window at this scale (`windowCentres` far from it): nothing to resize or sum.
+            guard windowCount > 0, g.rowStart < g.rowEnd else { continue }
             if g.pad == 0 && g.width == image.width && g.height == image.height {
                 plane = image.base
                 planeStride = image.stride
@@ -720,13 +772,14 @@ public final class CascadeDetector {
                 program = denseProgram!
                 buffer = dense
             }
-            let rowEnd = g.rowEnd
-            let windowCount = (g.workingWidth + g.step - 1) / g.step
-            var y = 0
+            let rowEnd = g.rowEnd, columnStart = g.columnStart
+            var y = g.rowStart
             while y < rowEnd {
-                let rowBase = UnsafePointer(buffer + y * program.layout.rowStride)
+                // Window `columnStart / step` of the row is column `columnStart` (in the split
+                // layout, even columns are every other one).
+                let rowBase = UnsafePointer(buffer + y * program.layout.rowStride + columnStart / g.step)
                 scanRow(rowBase, windowCount: windowCount, program: program) { window in
-                    hits.append((scaleIndex, y, window * g.step))
+                    hits.append((scaleIndex, y, columnStart + window * g.step))
                 }
                 y += g.step
             }

@@ -79,6 +79,77 @@ struct DetectorTests {
         #expect(plain.allSatisfy { padded.contains($0) }, "\(plain) vs \(padded)")
     }
 
+    @Test("windows centred in a tile find every object centred in it, for less work",
+          arguments: [("haarcascade_frontalface_default.xml", "faces_pnm/astronaut.pgm"),
+                      ("haarcascade_fullbody.xml", "stills/frame_001.pgm"),
+                      ("haarcascade_frontalface_alt.xml", "faces_pnm/portrait2.pgm")])
+    func centredWindows(cascade: String, still: String) throws {
+        let image = try readGrayStill(path: "\(repositoryRoot)/Fixtures/\(still)")
+        let detector = CascadeDetector(classifier: try CascadeClassifier.load(path: cascadePath(cascade)))
+        let parameters = DetectionParameters(scaleFactor: 1.1, minNeighbors: 3)
+        let whole = detectObjects(in: image, detector: detector, parameters: parameters)
+        #expect(!whole.isEmpty, "\(cascade) on \(still)")
+        // A 4x3 grid of tiles over the image: each object is found again by the tile its centre
+        // lies in (the skipped window after a first-stage rejection depends on where a row
+        // starts, so the raw hits, and the averaged box, may differ slightly).
+        let columns = 4, rows = 3
+        var tileWork = 0
+        for row in 0..<rows {
+            for column in 0..<columns {
+                let tile = DetectionBox(x: column * image.width / columns, y: row * image.height / rows,
+                                        width: (column + 1) * image.width / columns - column * image.width / columns,
+                                        height: (row + 1) * image.height / rows - row * image.height / rows)
+                var centred = parameters
+                centred.windowCentres = tile
+                tileWork += detector.passCost(width: image.width, height: image.height, parameters: centred).workUnits
+                let found = detectObjects(in: image, detector: detector, parameters: centred)
+                for object in whole {
+                    let centreX = object.x + object.width / 2, centreY = object.y + object.height / 2
+                    guard centreX >= tile.x, centreX < tile.x + tile.width, centreY >= tile.y, centreY < tile.y + tile.height else { continue }
+                    #expect(found.contains { $0.intersectionOverUnion(object) > 0.8 }, "\(object) in tile \(tile): \(found)")
+                }
+            }
+        }
+        // The twelve tiles together evaluate each window about once, plus the margins.
+        let wholeWork = detector.passCost(width: image.width, height: image.height, parameters: parameters).workUnits
+        #expect(tileWork < 2 * wholeWork, "\(tileWork) vs \(wholeWork)")
+        // Nothing centred far from the region is evaluated, so nothing is found there.
+        var corner = parameters
+        corner.windowCentres = DetectionBox(x: 0, y: 0, width: 1, height: 1)
+        let far = detectObjects(in: image, detector: detector, parameters: corner)
+        #expect(far.allSatisfy { $0.x + $0.width / 2 < image.width / 2 && $0.y + $0.height / 2 < image.height / 2 }, "\(far)")
+    }
+
+    @Test("an object centred on the edge between two tiles is found whole by both")
+    func centredWindowsAtATileEdge() throws {
+        let image = try readGrayStill(path: "\(repositoryRoot)/Fixtures/faces_pnm/astronaut.pgm")
+        let detector = CascadeDetector(classifier: try CascadeClassifier.load(path: cascadePath("haarcascade_frontalface_default.xml")))
+        let parameters = DetectionParameters(scaleFactor: 1.1, minNeighbors: 3)
+        let face = try #require(detectObjects(in: image, detector: detector, parameters: parameters).first)
+        let raw = detector.detectCandidates(image.pixels.withUnsafeBufferPointer {
+            GrayPlane(base: $0.baseAddress!, width: image.width, height: image.height, stride: image.width)
+        }, parameters: DetectionParameters(scaleFactor: 1.1, minNeighbors: 0)).filter { similarBoxes($0, face, eps: 0.2) }
+        for edge in [(face.x + face.width / 2, true), (face.y + face.height / 2, false)] {
+            let (at, vertical) = edge
+            let sides = vertical
+                ? [DetectionBox(x: 0, y: 0, width: at, height: image.height), DetectionBox(x: at, y: 0, width: image.width - at, height: image.height)]
+                : [DetectionBox(x: 0, y: 0, width: image.width, height: at), DetectionBox(x: 0, y: at, width: image.width, height: image.height - at)]
+            for side in sides {
+                var centred = parameters
+                centred.windowCentres = side
+                let candidates = detector.detectCandidates(image.pixels.withUnsafeBufferPointer {
+                    GrayPlane(base: $0.baseAddress!, width: image.width, height: image.height, stride: image.width)
+                }, parameters: DetectionParameters(scaleFactor: 1.1, minNeighbors: 0, windowCentres: side))
+                    .filter { similarBoxes($0, face, eps: 0.2) }
+                // The face's raw hits all lie within the margin on both sides (less a few the
+                // row's start moves: a window after a first-stage rejection is skipped).
+                #expect(Double(candidates.count) >= 0.9 * Double(raw.count), "\(side): \(candidates.count) of \(raw.count) raw hits")
+                let found = detectObjects(in: image, detector: detector, parameters: centred)
+                #expect(found.contains { $0.intersectionOverUnion(face) > 0.9 }, "\(side): \(found) vs \(face)")
+            }
+        }
+    }
+
     @Test("one detector over images of changing sizes matches fresh detectors")
     func reuseAcrossSizes() throws {
         let image = try readGrayStill(path: Self.frame)
