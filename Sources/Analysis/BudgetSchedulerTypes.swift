@@ -61,12 +61,13 @@ extension CascadeDetector: RegionDetector {
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
         var units = 0
         var count = 0
-        let edge = Self.edgePadding(parameters)
+        let edge = Self.edgePadding(parameters, width: width, height: height)
         collectScales(imageWidth: width + 2 * edge, imageHeight: height + 2 * edge, parameters: parameters)
         for scale in chosenScales {
             let scaledWidth = Int((Float(width) / scale).rounded(.toNearestOrEven))
             let scaledHeight = Int((Float(height) / scale).rounded(.toNearestOrEven))
             let step = scale >= 2 ? 1 : 2
+            guard scaledWidth > 0, scaledHeight > 0 else { continue }  // not scanned (see collectCandidates)
             let pad = edge == 0 ? 0 : (Int((Float(edge) / scale).rounded(.up)) + step - 1) / step * step
             var columnRange = 0..<max(scaledWidth + 2 * pad + 1 - windowWidth, 0)
             var rowRange = 0..<max(scaledHeight + 2 * pad + 1 - windowHeight, 0)

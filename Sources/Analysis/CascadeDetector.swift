@@ -486,7 +486,7 @@ public final class CascadeDetector {
 
     private func makePlan(imageWidth: Int, imageHeight: Int, parameters: DetectionParameters) {
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
-        let edge = Self.edgePadding(parameters)
+        let edge = Self.edgePadding(parameters, width: imageWidth, height: imageHeight)
         collectScales(imageWidth: imageWidth + 2 * edge, imageHeight: imageHeight + 2 * edge, parameters: parameters)
         geometry.removeAll(keepingCapacity: true)
         for scale in chosenScales {
@@ -596,7 +596,7 @@ public final class CascadeDetector {
     /// the caller keeps, steady-state detection allocates nothing.
     public func detect(_ image: GrayPlane, parameters: DetectionParameters, into boxes: inout [DetectionBox]) {
         collectCandidates(image, parameters: parameters)
-        let edge = Self.edgePadding(parameters)
+        let edge = Self.edgePadding(parameters, width: image.width, height: image.height)
         if edge == 0 {
             grouping.group(candidates, groupThreshold: parameters.minNeighbors, eps: 0.2, into: &boxes)
             clipBoxes(&boxes, width: image.width, height: image.height)
@@ -622,9 +622,11 @@ public final class CascadeDetector {
         }
     }
 
-    /// The parameters' edge padding, held to what the buffers can be sized for (a negative one is none).
-    static func edgePadding(_ parameters: DetectionParameters) -> Int {
-        min(max(parameters.edgePadding, 0), 1 << 16)
+    /// The parameters' edge padding for a `width x height` image: none when negative, and at most
+    /// half the image's longer side (a window hanging further out would see more repeated edge
+    /// than image; the cap also bounds the buffers).
+    static func edgePadding(_ parameters: DetectionParameters, width: Int, height: Int) -> Int {
+        min(max(parameters.edgePadding, 0), max(width, height, 0) / 2)
     }
 
     /// The scales OpenCV's detectMultiScale would scan for this image size.
@@ -724,7 +726,7 @@ public final class CascadeDetector {
             planKey = key
         }
         guard !geometry.isEmpty else { return }
-        let edge = Self.edgePadding(parameters)
+        let edge = Self.edgePadding(parameters, width: image.width, height: image.height)
         // A scale's padding is at most `edge` rounded up to a step (2).
         let margin = edge == 0 ? 0 : edge + 2
         prepare(width: image.width + 2 * margin, height: image.height + 2 * margin)
@@ -737,8 +739,9 @@ public final class CascadeDetector {
             let planeStride: Int
             let planeWidth = g.width + 2 * g.pad, planeHeight = g.height + 2 * g.pad
             let windowCount = (max(g.workingWidth - g.columnStart, 0) + g.step - 1) / g.step
-            // No window at this scale (`windowCentres` far from it): nothing to resize or sum.
-            guard windowCount > 0, g.rowStart < g.rowEnd else { continue }
+            // No window at this scale (`windowCentres` far from it, or with padding a window
+            // larger than the image and its padding): nothing to resize or sum.
+            guard windowCount > 0, g.rowStart < g.rowEnd, g.width > 0, g.height > 0 else { continue }
             if g.pad == 0 && g.width == image.width && g.height == image.height {
                 plane = image.base
                 planeStride = image.stride

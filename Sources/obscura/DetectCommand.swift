@@ -36,7 +36,7 @@ struct DetectCommand: ParsableCommand {
 
     @Option(help: ArgumentHelp(
         "Let windows hang this many pixels over every edge of the image, over its repeated edge pixels, on top of OpenCV's own windows (0: exactly detectMultiScale).",
-        discussion: "Finds a face cut off by the image's edge; boxes may then reach past the edge."))
+        discussion: "Finds a face cut off by the image's edge; boxes may then reach past the edge. At most half the image's longer side is used."))
     var edgePadding: Int = 0
 
     @Flag(help: "Add \"milliseconds\" (detection time, without file reading and decoding) to each line.")

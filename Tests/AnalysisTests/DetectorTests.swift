@@ -172,6 +172,20 @@ struct DetectorTests {
             let image = GrayImage(width: width, height: height, pixels: (0..<(width * height)).map { UInt8(truncatingIfNeeded: $0 &* 37) })
             _ = detectObjects(in: image, detector: detector, parameters: DetectionParameters(minNeighbors: 0))
         }
+        // Edge padding far beyond the image, and centre boxes outside it, empty or huge.
+        for (width, height) in [(1, 1), (23, 100), (30, 30), (97, 41)] {
+            let image = GrayImage(width: width, height: height, pixels: (0..<(width * height)).map { UInt8(truncatingIfNeeded: $0 &* 53) })
+            for padding in [1, 7, 40, 4096, Int.max] {
+                _ = detectObjects(in: image, detector: detector, parameters: DetectionParameters(minNeighbors: 0, edgePadding: padding))
+            }
+            for centres in [DetectionBox(x: -500, y: -500, width: 10, height: 10), DetectionBox(x: 5, y: 5, width: 0, height: 0),
+                            DetectionBox(x: -1_000_000, y: -1_000_000, width: 2_000_000, height: 2_000_000),
+                            DetectionBox(x: 1 << 40, y: 3, width: 1 << 40, height: 2)] {
+                let parameters = DetectionParameters(minNeighbors: 0, edgePadding: 12, windowCentres: centres)
+                _ = detectObjects(in: image, detector: detector, parameters: parameters)
+                _ = detector.passCost(width: width, height: height, parameters: parameters)
+            }
+        }
         let flat = GrayImage(width: 64, height: 48, pixels: [UInt8](repeating: 128, count: 64 * 48))
         #expect(detectObjects(in: flat, detector: detector, parameters: DetectionParameters(minNeighbors: 0)).isEmpty)
         let lbp = CascadeDetector(classifier: try CascadeClassifier.load(path: cascadePath("lbpcascade_frontalface_improved.xml")))
