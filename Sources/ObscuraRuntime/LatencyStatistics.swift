@@ -141,7 +141,11 @@ public struct RunReport: Sendable, Codable {
         if let masked { parts.append("\(permille(masked)) masked") }
         guard !parts.isEmpty else { return [] }
         var lines = ["coverage: " + parts.joined(separator: ", ") + " (means over \(frames) frames)"]
-        if let unverified, unverified >= Self.coverageHintPermille, budgetMs != nil {
+        guard let unverified, unverified >= Self.coverageHintPermille else { return lines }
+        if counters["detect.work_units"] == nil {
+            // The analysis ran without a scheduler: no detectors at all.
+            lines.append("note: no detectors ran (the config's analysis.detectors is empty), so nothing could be verified and every frame was masked whole.")
+        } else if budgetMs != nil {
             lines.append("""
                 note: the detectors could not examine most of each frame within the budget, and what they \
                 could not examine was masked (fail closed). This board needs a lower frame rate or a \

@@ -36,8 +36,11 @@ func writeConfig(_ text: String) throws -> String {
     #expect(crossings >= 2, "\(plaza)")
     #expect(crossings < 100, "counts should be people, not jitter: \(plaza)")
     #expect((report.counters["track.tracks_confirmed"] ?? 0) > 0)
-    // Without detectors nothing can be verified: the whole frame is unverified.
+    // Without detectors nothing can be verified: the whole frame is unverified, and the report
+    // says why (not that the budget was too small).
     #expect(report.counters["detect.unverified_permille_mean"] == 1000)
+    #expect(report.table().contains("note: no detectors ran"), "\(report.table())")
+    #expect(!report.table().contains("within the budget"))
 }
 
 @Test func tinyBudgetLeavesMoreUnverifiedAndStaysBounded() throws {
