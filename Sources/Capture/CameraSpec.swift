@@ -284,7 +284,8 @@ public enum CameraSpec: Sendable, Equatable, CustomStringConvertible {
         switch text.lowercased() {
         case "nominal": return .nominal
         case "free", "freerunning", "free-running": return .freeRunning
-        default: throw .invalidSpec(spec: whole, reason: "pacing=\(text): expected nominal or free")
+        case "busy": return .nominalBusy
+        default: throw .invalidSpec(spec: whole, reason: "pacing=\(text): expected nominal, busy or free")
         }
     }
 

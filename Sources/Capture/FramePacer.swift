@@ -32,7 +32,7 @@ public struct FramePacer: Sendable {
     /// Blocks until the next frame is due (nominal pacing) and returns how many due times were
     /// skipped because the caller was late by more than a frame. Free-running returns at once.
     public mutating func waitForNextFrame() -> UInt64 {
-        guard pacing == .nominal else { return 0 }
+        guard pacing.isPaced else { return 0 }
         let now = ContinuousClock.now
         guard var due = nextDue else {
             nextDue = now + interval
@@ -40,7 +40,11 @@ public struct FramePacer: Sendable {
         }
         var skipped: UInt64 = 0
         if now < due {
-            sleepUntil(due)
+            if pacing == .nominalBusy {
+                while ContinuousClock.now < due {}
+            } else {
+                sleepUntil(due)
+            }
         } else if now - due > interval {
             // Late by more than a frame: move to the latest slot not after now.
             let missed = Int((now - due) / interval)

@@ -233,7 +233,8 @@ public final class Pipeline {
         }
         return RunReport(
             camera: source.name, mode: source.mode.description, board: board.name, budgetMs: budgetMs.isInfinite ? nil : budgetMs,
-            pacing: pacing == .freeRunning ? "free-running" : "paced at \(source.mode.fps) fps",
+            pacing: pacing == .freeRunning ? "free-running"
+                : "paced at \(source.mode.fps) fps" + (pacing == .nominalBusy ? ", busy-waiting" : ""),
             frames: frames, elapsedSeconds: seconds(elapsed), budgetMisses: budgetMisses,
             stages: summaries, counters: counters, intervals: intervals, ended: ended)
     }

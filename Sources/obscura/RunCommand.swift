@@ -88,6 +88,11 @@ struct RunCommand: ParsableCommand {
     @Flag(name: .customLong("free-running"), help: "Ignore the camera's frame rate and process frames as fast as possible.")
     var freeRunning = false
 
+    @Flag(name: .customLong("busy-wait"), help: ArgumentHelp(
+        "Keep the CPU busy between frames instead of sleeping (virtual cameras).",
+        discussion: "For emulating a board on a host that slows down while idle (a VM, a laptop saving power): paced runs there report every stage slower than the board's cost factors assume, and the emulated board masks more. Costs one busy core."))
+    var busyWait = false
+
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -95,13 +100,14 @@ struct RunCommand: ParsableCommand {
     var logLevel: String?
 
     func validate() throws {
+        if busyWait && freeRunning { throw ValidationError("--busy-wait and --free-running exclude each other: a free-running run does not wait.") }
         if let logLevel, !ObscuraConfig.logLevels.contains(logLevel) {
             throw ValidationError("--log-level must be one of \(ObscuraConfig.logLevels.joined(separator: ", ")).")
         }
     }
 
     func run() throws {
-        var options = pipeline.runOptions(pacing: freeRunning ? .freeRunning : .nominal)
+        var options = pipeline.runOptions(pacing: freeRunning ? .freeRunning : busyWait ? .nominalBusy : .nominal)
         options.outputPath = output
         options.snapshotFolder = snapshots
         let config = try orExit { () throws(SessionError) in try Session.loadConfig(options) }

@@ -53,7 +53,7 @@ import Frames
         ("file:a.mjpeg?fps=0", "out of range"),
         ("file:a.mjpeg?fps=-5", "out of range"),
         ("file:a.mjpeg?loop=maybe", "loop=maybe: expected true or false"),
-        ("file:a.mjpeg?pacing=fast", "pacing=fast: expected nominal or free"),
+        ("file:a.mjpeg?pacing=fast", "pacing=fast: expected nominal, busy or free"),
         ("file:a.mjpeg?loop", "'loop' is not key=value"),
         ("file:a.mjpeg?fps=", "fps= has no value"),
         ("file:a.mjpeg?fps=5&fps=6", "fps is given twice"),

@@ -96,6 +96,37 @@ import Frames
         #expect(elapsed >= .milliseconds(150) && elapsed <= .milliseconds(600), "took \(elapsed)")
     }
 
+    /// CPU time this thread has used.
+    func threadCPUTime() -> Duration {
+        var spec = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &spec)
+        return .seconds(spec.tv_sec) + .nanoseconds(spec.tv_nsec)
+    }
+
+    @Test(arguments: [Pacing.nominal, .nominalBusy])
+    func busyPacingKeepsTheRateAndTheCPU(pacing: Pacing) throws {
+        // 10 frames at 50 fps either way; a busy wait spends the waiting on the CPU, a sleep
+        // does not (generous bounds: this machine is shared).
+        let source = try openCamera(spec: "pattern:64x48@50", pacing: pacing)
+        let start = ContinuousClock.now, cpuStart = threadCPUTime()
+        try drain(source, limit: 10)
+        let elapsed = ContinuousClock.now - start, cpu = threadCPUTime() - cpuStart
+        #expect(elapsed >= .milliseconds(150) && elapsed <= .milliseconds(600), "took \(elapsed)")
+        if pacing == .nominalBusy {
+            #expect(cpu > elapsed / 3, "busy: \(cpu) of CPU in \(elapsed)")
+        } else {
+            #expect(cpu < elapsed / 3, "sleeping: \(cpu) of CPU in \(elapsed)")
+        }
+    }
+
+    @Test func busyPacingIsASpecOption() throws {
+        #expect(try CameraSpec(parsing: "pattern:64x48@50?pacing=busy").description.contains("64x48"))
+        let source = try openCamera(spec: "pattern:64x48@50?pacing=busy", pacing: .freeRunning)
+        let start = ContinuousClock.now
+        try drain(source, limit: 10)
+        #expect(ContinuousClock.now - start >= .milliseconds(150))
+    }
+
     @Test func freeRunningDoesNotWait() throws {
         let source = try openCamera(spec: "pattern:64x48@1", pacing: .freeRunning)
         let start = ContinuousClock.now
