@@ -32,7 +32,7 @@ public enum Pacing: String, Sendable, Equatable {
     /// As `nominal`, but keep the waiting thread's CPU busy until a frame is due instead of
     /// sleeping. For emulating a board on a host that slows down while idle: on this project's
     /// VM host every stage of a run paced at 10 fps took about a quarter longer than free-running
-    /// (detect p50 18.5-20.4 against 15.1-15.5 ms on the sample footage), so the emulated board
+    /// (detect p50 18.5-20.7 against 15.1-15.8 ms on the sample footage), so the emulated board
     /// missed its budget more and left several times more of the frame unexamined than the
     /// board's cost factors say. Costs one busy core for the run.
     case nominalBusy = "busy"
