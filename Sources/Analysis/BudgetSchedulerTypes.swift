@@ -68,7 +68,7 @@ extension CascadeDetector: RegionDetector {
             let scaledHeight = Int((Float(height) / scale).rounded(.toNearestOrEven))
             let step = scale >= 2 ? 1 : 2
             guard scaledWidth > 0, scaledHeight > 0 else { continue }  // not scanned (see collectCandidates)
-            let pad = edge == 0 ? 0 : (Int((Float(edge) / scale).rounded(.up)) + step - 1) / step * step
+            let pad = scalePadding(edge: edge, scale: scale, step: step)
             var columnRange = 0..<max(scaledWidth + 2 * pad + 1 - windowWidth, 0)
             var rowRange = 0..<max(scaledHeight + 2 * pad + 1 - windowHeight, 0)
             if let centres = parameters.windowCentres {

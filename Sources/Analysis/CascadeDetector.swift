@@ -74,6 +74,13 @@ public struct DetectionParameters: Sendable, Equatable {
     public static let centreMarginFraction: Float = 0.3
 }
 
+/// The repeated edge pixels around one scale's resized image for `edge` pixels of the image:
+/// `edge / scale` rounded up to whole window steps, so that the window grid inside the image
+/// stays OpenCV's. The scan and its cost estimate both take it from here.
+func scalePadding(edge: Int, scale: Float, step: Int) -> Int {
+    edge == 0 ? 0 : (Int((Float(edge) / scale).rounded(.up)) + step - 1) / step * step
+}
+
 /// The window positions on one axis of one scale (in the padded resized image, multiples of
 /// `step`, below `end`) whose centres lie in `lower..<upper` (image pixels) grown by
 /// `DetectionParameters.centreMarginFraction` of the window and one step.
@@ -495,7 +502,7 @@ public final class CascadeDetector {
             let width = Int((Float(imageWidth) / scale).rounded(.toNearestOrEven))
             let height = Int((Float(imageHeight) / scale).rounded(.toNearestOrEven))
             let step = scale >= 2 ? 1 : 2
-            let pad = edge == 0 ? 0 : (Int((Float(edge) / scale).rounded(.up)) + step - 1) / step * step
+            let pad = scalePadding(edge: edge, scale: scale, step: step)
             let workingHeight = max(height + 2 * pad + 1 - windowHeight, 0)
             geometry.append(ScaleGeometry(scale: scale, width: width, height: height, step: step, pad: pad,
                                           workingWidth: max(width + 2 * pad + 1 - windowWidth, 0), workingHeight: workingHeight,
@@ -727,7 +734,7 @@ public final class CascadeDetector {
         }
         guard !geometry.isEmpty else { return }
         let edge = Self.edgePadding(parameters, width: image.width, height: image.height)
-        // A scale's padding is at most `edge` rounded up to a step (2).
+        // A scale's padding (`scalePadding`) is at most `edge` rounded up to a step (2).
         let margin = edge == 0 ? 0 : edge + 2
         prepare(width: image.width + 2 * margin, height: image.height + 2 * margin)
         let windowWidth = classifier.windowWidth, windowHeight = classifier.windowHeight
