@@ -276,6 +276,53 @@ public final class JPEGCoefficientEditor {
         }
     }
 
+    /// Makes every luma block of the masked MCUs of `region` (in MCUs, as `apply`) flat at the
+    /// rounded mean of `plane`'s samples over it (DC only, no AC): how the coefficient-domain
+    /// redaction takes luma levels computed on a decode (level matching, Frames'
+    /// `matchMaskedLevels`). `plane` is the image's luma, full size. A DC step is
+    /// `dcQuantizer / 8` levels, so with a DC quantiser above 8 (JPEG quality below about 75)
+    /// a block lands on the nearest level it can hold. Does nothing when no image has been read
+    /// or `plane` is not the luma's size.
+    public func setLumaBlocks(from plane: SamplePlane, region: PixelRectangle, mcuMask: UnsafeRawPointer?, maskStride: Int) {
+        guard let geometry, geometry.componentCount > 0 else { return }
+        let area = region.clamped(width: geometry.mcuColumns, height: geometry.mcuRows)
+        let blocks = geometry.component(0)
+        let horizontal = blocks.horizontalSampling, vertical = blocks.verticalSampling
+        let target = blockArea(blocks, area)
+        guard !area.isEmpty, !target.isEmpty, horizontal > 0, vertical > 0 else { return }
+        // The component's size in samples: blocks past it hold padding the decoder crops.
+        let maxHorizontal = max(geometry.mcuWidth / 8, 1), maxVertical = max(geometry.mcuHeight / 8, 1)
+        let sampleWidth = (geometry.width * horizontal + maxHorizontal - 1) / maxHorizontal
+        let sampleHeight = (geometry.height * vertical + maxVertical - 1) / maxVertical
+        guard plane.width == sampleWidth, plane.height == sampleHeight else { return }
+        let quantizer = max(blocks.dcQuantizer, 1)
+        let mask = mcuMask?.assumingMemoryBound(to: UInt8.self)
+        let samples = plane.base.assumingMemoryBound(to: UInt8.self)
+        for row in target.top..<target.bottom {
+            guard let line = blockRow(0, row) else { return }
+            let top = row * 8, bottom = min(top + 8, sampleHeight)
+            guard top < bottom else { continue }
+            for column in target.left..<target.right {
+                if let mask, mask[(row / vertical) * maskStride + column / horizontal] == 0 { continue }
+                let left = column * 8, right = min(left + 8, sampleWidth)
+                guard left < right else { continue }
+                var sum = 0
+                for y in top..<bottom {
+                    let sampleLine = samples + y * plane.stride
+                    for x in left..<right { sum &+= Int(sampleLine[x &* plane.step]) }
+                }
+                let count = (bottom - top) * (right - left)
+                // The mean's offset from 128 in DC units (a DC of 8 / quantizer is one level), rounded.
+                let offset = (sum - 128 * count) * 8
+                let divisor = count * quantizer
+                let dc = offset >= 0 ? (offset + divisor / 2) / divisor : -((-offset + divisor / 2) / divisor)
+                let block = line + column &* 64
+                block[0] = Int16(clamping: dc)
+                (block + 1).update(repeating: 0, count: 63)
+            }
+        }
+    }
+
     /// Writes the edited image as a baseline JPEG (same quantisation tables, standard Huffman
     /// tables, no APPn or COM markers) at the start of `output`.
     /// - Returns: the number of bytes written.

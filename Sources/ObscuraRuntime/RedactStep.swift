@@ -77,9 +77,14 @@ public final class RedactStep {
         }
         let redacted: RedactedFrame
         if let compressed, let compressedPool, compressed.frame?.sequence == frame.sequence, let original = compressed.frame.take() {
-            // The analysis ran on a grey decode of `original`: redact the JPEG itself.
+            // The analysis ran on a grey decode of `original`: redact the JPEG itself, with that
+            // decode as the masked pixels' levels (level matching).
+            let luma: SamplePlane? = frame.format == .gray8 && frame.width > 0
+                ? SamplePlane(base: frame.planeBytes(0).baseAddress!, width: frame.width, height: frame.height,
+                              stride: frame.plane(0).stride)
+                : nil
+            redacted = redactor.redactCompressed(original, analysis: input, outputPool: compressedPool, luma: luma)
             _ = consume frame
-            redacted = redactor.redactCompressed(original, analysis: input, outputPool: compressedPool)
         } else {
             redacted = redactor.redact(frame, analysis: input)
         }

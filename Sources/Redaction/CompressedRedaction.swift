@@ -64,19 +64,31 @@ extension Redactor {
     /// buffer in `outputPool` drops the frame (its buffer zeroed, `wholeFrameMasked`), counted
     /// in `counters.compressedDropped` (and the JPEG error in `compressedJPEGCounters`). A raw
     /// frame given here takes the pixel path (`redact`).
-    public func redactCompressed(_ frame: consuming Frame, analysis: RedactionInput, outputPool: FramePool) -> RedactedFrame {
+    public func redactCompressed(_ frame: consuming Frame, analysis: RedactionInput, outputPool: FramePool,
+                                 luma: SamplePlane? = nil) -> RedactedFrame {
         guard frame.format == .mjpeg else { return redact(frame, analysis: analysis) }
         counters.frames &+= 1
         let editor = self.editor
         let geometry: JPEGBlockGeometry
         let payload = frame.payload
+        // Level matching needs the masked pixels' levels: the caller's decode of this frame, or
+        // one made here from the same entropy decode.
+        let needsLuma = configuration.method == .pixelate && Self.matchLevels && !analysis.analysisFailed
+        var decodedLuma = luma
+        if needsLuma, luma == nil {
+            prepared = nil
+        }
         if let read = prepared, read.sequence == frame.sequence, read.payload == payload.baseAddress, read.count == payload.count,
            let held = editor.geometry {
             // `prepareCompressed` read this very frame: its coefficients are waiting.
             geometry = held
         } else {
             do {
-                geometry = try editor.read(payload)
+                if needsLuma, luma == nil {
+                    (geometry, decodedLuma) = try readDecodingOwnLuma(editor, payload)
+                } else {
+                    geometry = try editor.read(payload)
+                }
             } catch {
                 prepared = nil
                 ageAndPersist(analysis)
@@ -102,7 +114,7 @@ extension Redactor {
             fraction = 1
         } else {
             let masked = buildMask(width: geometry.width, height: geometry.height, analysis: analysis)
-            fraction = editMasked(editor, geometry: geometry, masked: masked)
+            fraction = editMasked(editor, geometry: geometry, masked: masked, luma: decodedLuma)
         }
 
         do {
@@ -118,6 +130,38 @@ extension Redactor {
         return RedactedFrame(frame: output, maskedFraction: fraction, wholeFrameMasked: analysis.analysisFailed)
     }
 
+    /// Reads `payload` and decodes its luma into the redactor's own frame (`ownLuma`), made or
+    /// grown to the JPEG's size: for level matching when the caller gave no decode.
+    private func readDecodingOwnLuma(_ editor: JPEGCoefficientEditor,
+                                     _ payload: UnsafeRawBufferPointer) throws(JPEGError) -> (JPEGBlockGeometry, SamplePlane) {
+        var frame: Frame
+        if let held = ownLuma.take() {
+            frame = held
+        } else {
+            frame = try Self.makeLumaFrame(capacity: 640 * 480)
+        }
+        let geometry: JPEGBlockGeometry
+        do {
+            geometry = try editor.read(payload, decodingLumaInto: &frame)
+        } catch .frameTooSmall(let needed, _) {
+            frame = try Self.makeLumaFrame(capacity: needed)
+            geometry = try editor.read(payload, decodingLumaInto: &frame)
+        }
+        let plane = SamplePlane(base: frame.planeBytes(0).baseAddress!, width: frame.width, height: frame.height,
+                                stride: frame.plane(0).stride)
+        ownLuma = consume frame
+        return (geometry, plane)
+    }
+
+    private static func makeLumaFrame(capacity: Int) throws(JPEGError) -> Frame {
+        let layout = FrameLayout(format: .gray8, width: 1, height: 1)
+        guard let frame = FramePool(count: 1, bufferCapacity: max(capacity, layout.byteCount))
+            .makeFrame(layout: layout, sequence: 0, captureTime: .now) else {
+            throw .internalFailure("no buffer for the luma that level matching reads")
+        }
+        return frame
+    }
+
     /// The transcoder, made on first use (one per redactor, so one per camera).
     private var editor: JPEGCoefficientEditor {
         if let existing = coefficientEditor { return existing }
@@ -128,7 +172,8 @@ extension Redactor {
 
     /// Reduces the luma mask to MCUs, applies the method, and returns the fraction of the
     /// frame's pixels inside masked MCUs.
-    private func editMasked(_ editor: JPEGCoefficientEditor, geometry: JPEGBlockGeometry, masked: PixelRectangle) -> Double {
+    private func editMasked(_ editor: JPEGCoefficientEditor, geometry: JPEGBlockGeometry, masked: PixelRectangle,
+                            luma: SamplePlane?) -> Double {
         let width = geometry.width, height = geometry.height
         let columns = geometry.mcuColumns, rows = geometry.mcuRows
         let mcuWidth = geometry.mcuWidth, mcuHeight = geometry.mcuHeight
@@ -162,10 +207,58 @@ extension Redactor {
                     ? .pixelateSmoothed(cellSize: cell, tolerance: smoothedPixelateTolerance) : .pixelate(cellSize: cell)
                 editor.apply(edit, region: mcuArea(region.rectangle, geometry), mcuMask: mcuMask.base, maskStride: columns)
             }
+            if Self.matchLevels, let luma, luma.width == width, luma.height == height {
+                matchLevels(editor, geometry: geometry, masked: masked, luma: luma)
+            }
         case .fill, .blur:
             editor.apply(.fill, region: mcuArea(masked, geometry), mcuMask: mcuMask.base, maskStride: columns)
         }
         return width * height == 0 ? 0 : Double(maskedPixels) / Double(width * height)
+    }
+
+    /// Luma with level matching, as the pixel path does it: on `luma` (this frame's decode, which
+    /// is overwritten), the masked MCUs' histogram is taken, each region is pixelated with the
+    /// pixel path's kernel on its cell grid here (cells of whole MCUs from the region's first
+    /// MCU), the levels are matched (Frames' `matchMaskedLevels`), and every masked luma block
+    /// takes its level from the result as one DC. With boxes and cells on the MCU grid this is
+    /// the pixel path's luma up to DC re-quantisation.
+    private func matchLevels(_ editor: JPEGCoefficientEditor, geometry: JPEGBlockGeometry, masked: PixelRectangle, luma: SamplePlane) {
+        let width = geometry.width, height = geometry.height
+        let columns = geometry.mcuColumns, mcuWidth = geometry.mcuWidth, mcuHeight = geometry.mcuHeight
+        let mcus = mcuMask.base.assumingMemoryBound(to: UInt8.self)
+        let area = mcuArea(masked, geometry)
+        let pixels = pixelRectangle(area, geometry)
+        // The masked MCUs as a sample mask, set over the MCUs' rectangle only.
+        blockMask.reserve(width * height)
+        let mask = blockMask.base.assumingMemoryBound(to: UInt8.self)
+        for row in area.top..<area.bottom {
+            let top = row * mcuHeight, bottom = min(top + mcuHeight, height)
+            for column in area.left..<area.right {
+                let left = column * mcuWidth, right = min(left + mcuWidth, width)
+                let value: UInt8 = mcus[row * columns + column] != 0 ? 255 : 0
+                for y in top..<bottom { (mask + y * width + left).update(repeating: value, count: right - left) }
+            }
+        }
+        let histogram = levelScratch.base.assumingMemoryBound(to: Int.self)
+        histogram.update(repeating: 0, count: 256)
+        addMaskedLevels(luma, region: pixels, mask: mask, maskStride: width, into: histogram)
+        for region in regions {
+            let cell = (max(region.size, 1) + mcuWidth - 1) / mcuWidth * mcuWidth
+            let rectangle = pixelRectangle(mcuArea(region.rectangle, geometry), geometry)
+            guard !rectangle.isEmpty else { continue }
+            blurScratch.reserve(smoothedPixelateScratchCount(width: rectangle.width, height: rectangle.height, cellSize: cell))
+            pixelateSmoothedMasked(luma, region: rectangle, cellSize: cell, mask: mask, maskStride: width, scratch: blurScratch.base)
+        }
+        matchMaskedLevels(luma, region: pixels, mask: mask, maskStride: width, target: UnsafePointer(histogram),
+                          scratch: levelScratch.base + 256 * MemoryLayout<Int>.stride)
+        editor.setLumaBlocks(from: luma, region: area, mcuMask: mcuMask.base, maskStride: columns)
+    }
+
+    /// The pixels of a rectangle of MCUs, cut at the frame's edge.
+    private func pixelRectangle(_ area: PixelRectangle, _ geometry: JPEGBlockGeometry) -> PixelRectangle {
+        PixelRectangle(left: area.left * geometry.mcuWidth, top: area.top * geometry.mcuHeight,
+                       right: area.right * geometry.mcuWidth, bottom: area.bottom * geometry.mcuHeight)
+            .clamped(width: geometry.width, height: geometry.height)
     }
 
     /// The MCUs a pixel rectangle touches (rounded outward), clamped to the frame's MCUs.

@@ -48,6 +48,12 @@ public final class Redactor {
     /// tools/audit-redaction (docs/AUDIT.md): on a plain wall, cells one level apart made "new"
     /// faces OpenCV finds after histogram equalisation.
     public static let smoothPixelation = true
+    /// Whether pixelated luma is level-matched afterwards (Frames' `matchMaskedLevels`, Codec's
+    /// `matchLumaLevels`): the masked samples get back the grey levels they held, in the order
+    /// of their cell values, so the frame's histogram is unchanged. Measured with
+    /// tools/audit-redaction (docs/AUDIT.md): on the face pictures, pixelation's shift of the
+    /// histogram alone made OpenCV find "faces" on untouched background after its equalisation.
+    public static let matchLevels = true
 
     /// A box kept masked after its detection: where it is now and frames since it was seen.
     struct PersistentBox {
@@ -64,7 +70,11 @@ public final class Redactor {
     private var chromaMask = Buffer()
     private var coarseMask = Buffer()
     private var coarseScratch = Buffer()
-    private var blurScratch = Buffer()
+    var blurScratch = Buffer()
+    /// The coefficient path's masked MCUs as a sample mask (level matching).
+    var blockMask = Buffer()
+    /// Level matching: the masked luma histogram (256 counts), then `matchMaskedLevels`'s scratch.
+    var levelScratch = Buffer(byteCount: 256 * MemoryLayout<Int>.stride + levelMatchingScratchCount)
     private var maskWidth = 0
     private var maskHeight = 0
     // The coefficient-domain path (CompressedRedaction.swift): the libjpeg transcoder, made on
@@ -79,6 +89,9 @@ public final class Redactor {
     }
     var prepared: PreparedRead?
     var mcuMask = Buffer()
+    /// The coefficient path's own decode of a frame's luma, for level matching when the caller
+    /// has none (`redactCompressed(_:analysis:outputPool:luma:)`).
+    var ownLuma: Frame?
     var outputLayouts: [FrameLayout] = []
 
     public init(configuration: RedactionConfiguration = RedactionConfiguration()) {
@@ -329,6 +342,13 @@ public final class Redactor {
                                    chroma: chromaMask.base, chromaStride: chromaStride)
             }
         }
+        let matching = configuration.method == .pixelate && Self.matchLevels
+        let histogram = levelScratch.base.assumingMemoryBound(to: Int.self)
+        if matching {
+            // The masked samples' levels before pixelation: what level matching gives back.
+            histogram.update(repeating: 0, count: 256)
+            addMaskedLevels(luma, region: masked, mask: lumaMask.base, maskStride: width, into: histogram)
+        }
         for region in regions {
             applyMethod(luma, region: region.rectangle, size: region.size, mask: lumaMask.base, maskStride: width, isLuma: true)
             let chromaRegion = region.rectangle.subsampled(horizontal: horizontal, vertical: vertical)
@@ -337,6 +357,10 @@ public final class Redactor {
                 applyMethod(chroma.blue, region: chromaRegion, size: chromaSize, mask: chromaMask.base, maskStride: chromaStride)
                 applyMethod(chroma.red, region: chromaRegion, size: chromaSize, mask: chromaMask.base, maskStride: chromaStride)
             }
+        }
+        if matching {
+            matchMaskedLevels(luma, region: masked, mask: lumaMask.base, maskStride: width,
+                              target: UnsafePointer(histogram), scratch: levelScratch.base + 256 * MemoryLayout<Int>.stride)
         }
     }
 
@@ -373,9 +397,9 @@ struct Buffer: ~Copyable {
     private(set) var base: UnsafeMutableRawPointer
     private(set) var capacity: Int
 
-    init() {
-        base = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
-        capacity = 64
+    init(byteCount: Int = 64) {
+        base = UnsafeMutableRawPointer.allocate(byteCount: max(byteCount, 64), alignment: 64)
+        capacity = max(byteCount, 64)
     }
 
     deinit { base.deallocate() }

@@ -206,7 +206,7 @@ struct CompressedRedactionTests {
         }
     }
 
-    @Test("pixelated cells hold no trace of the original: every cell is one value in every plane")
+    @Test("pixelated cells hold no trace of the original: every chroma cell and every luma block is one value")
     func cellsAreFlat() throws {
         for (name, jpeg) in try CompressedFixtures.samples() {
             let redactor = Redactor(configuration: RedactionConfiguration(policy: .detections(margin: 0), method: .pixelate))
@@ -221,7 +221,9 @@ struct CompressedRedactionTests {
                 for box in Self.alignedBoxes {
                     // The pixel path's cell: a box's longer side / 6, chroma divided by the
                     // horizontal subsampling.
-                    let cell = max(box.width, box.height) / Redactor.pixelateCellsAcross / horizontal
+                    // Luma is level-matched after pixelation: one value per 8x8 block of a cell
+                    // (LevelMatchingTests checks that nothing finer than a cell decides it).
+                    let cell = index == 0 ? levelMatchingTile : max(box.width, box.height) / Redactor.pixelateCellsAcross / horizontal
                     var cells = 0, flat = 0
                     for top in stride(from: box.y / vertical, to: (box.y + box.height) / vertical, by: cell) {
                         for left in stride(from: box.x / horizontal, to: (box.x + box.width) / horizontal, by: cell) {
@@ -378,7 +380,7 @@ struct CompressedRedactionTests {
 
 @Suite("Redactor, coefficient domain, smoothed pixelation")
 struct CompressedSmoothedPixelationTests {
-    @Test("a plain wall whose cell means differ by a fraction of a level comes out as one value, as in the pixel path")
+    @Test("a plain wall whose cell means differ by a fraction of a level comes out as a ramp of its own levels, not a pattern, as in the pixel path")
     func plainWallIsEven() throws {
         // 16-pixel cells of mean 112.0, every other cell of every other row 112.7 (its pixels
         // 112 and 113, scattered), coded as a greyscale JPEG at quality 95 (DC step 2: a quarter
@@ -410,11 +412,12 @@ struct CompressedSmoothedPixelationTests {
         let redacted = redactor.redactCompressed(try CompressedFixtures.mjpegFrame(jpeg), analysis: RedactionInput(unverified: [box]),
                                                  outputPool: CompressedFixtures.outputPool())
         let luma = try decodedPayload(redacted)[0]
-        var inside = Set<UInt8>()
-        for row in box.y..<(box.y + box.height) {
-            for column in box.x..<(box.x + box.width) { inside.insert(luma[row * width + column]) }
-        }
-        #expect(Redactor.smoothPixelation)
-        #expect(inside == [112], "values in the box: \(inside.sorted())")
+        // Then level-matched: the box gets back its own 112s and 113s in the cells' order, and
+        // with every cell evened out to 112 (a tie) that is the blocks' order, row by row: a ramp
+        // that rises once, not a pattern (SmoothedPixelationTests has the pixel path's).
+        #expect(Redactor.smoothPixelation && Redactor.matchLevels)
+        let levels = tileLevels(luma, width: width, box: PixelRectangle(left: box.x, top: box.y, right: box.x + box.width, bottom: box.y + box.height))
+        #expect(Set(levels) == [112, 113], "levels in the box: \(Set(levels).sorted())")
+        #expect(levels == levels.sorted(), "levels do not rise block by block: \(levels)")
     }
 }

@@ -128,7 +128,7 @@ func detailEnergy(_ bytes: [UInt8], stride: Int, box: DetectionBox) -> Double {
 
 @Suite("Redactor")
 struct RedactorTests {
-    @Test("pixelate: every cell inside a box is one value, the box changed, everything else identical")
+    @Test("pixelate: inside a box every unit (a cell's part of an 8x8 tile) is one value, the box changed, everything else identical")
     func pixelate() {
         let layout = FrameLayout(format: .gray8, width: 97, height: 61)
         let pool = FramePool(count: 1, layout: layout)
@@ -144,8 +144,12 @@ struct RedactorTests {
             for column in 0..<layout.width {
                 let offset = row * stride + column
                 if inside(box, column, row) {
-                    let cellOrigin = (box.y + (row - box.y) / cell * cell) * stride + box.x + (column - box.x) / cell * cell
-                    #expect(output[offset] == output[cellOrigin])
+                    // Luma is level-matched after pixelation (LevelMatchingTests): one value per
+                    // cell and tile of the plane's grid, the unit's first sample.
+                    let cellTop = box.y + (row - box.y) / cell * cell, cellLeft = box.x + (column - box.x) / cell * cell
+                    let tile = levelMatchingTile
+                    let unitOrigin = max(cellTop, row / tile * tile) * stride + max(cellLeft, column / tile * tile)
+                    #expect(output[offset] == output[unitOrigin])
                     if output[offset] != input[offset] { changed += 1 }
                 } else {
                     #expect(output[offset] == input[offset])

@@ -178,12 +178,33 @@ struct SmoothedPixelationTests {
         let redactor = Redactor(configuration: RedactionConfiguration(policy: .detections(margin: 0), method: .pixelate))
         let redacted = redactor.redact(frame, analysis: RedactionInput(unverified: [DetectionBox(x: 32, y: 16, width: 96, height: 96)]))
         let output = planeSamples(redacted)[0]
-        #expect(output == pixelated(wall, width: width, height: height, cell: 16, smoothed: true, region: box))
-        #expect(output != pixelated(wall, width: width, height: height, cell: 16, smoothed: false, region: box))
-        var inside = Set<UInt8>()
-        for row in box.top..<box.bottom {
-            for column in box.left..<box.right { inside.insert(output[row * width + column]) }
-        }
-        #expect(inside == [112], "values in the box: \(inside.sorted())")
+        // Luma is then level-matched (LevelMatchingTests): the box gets back the wall's own 112s
+        // and 113s in the order of the cell values. Evened out, every cell is 112, a tie, so the
+        // levels follow the tiles' order (row by row) and rise once: a ramp, not a pattern.
+        // Flat cells would be 112 and 113 alternately, and the 113s would come back where the
+        // 112.6 cells are.
+        #expect(Redactor.matchLevels)
+        #expect(pixelated(wall, width: width, height: height, cell: 16, smoothed: true, region: box)[16 * width + 32] == 112)
+        let levels = tileLevels(output, width: width, box: box)
+        #expect(Set(levels) == [112, 113], "levels in the box: \(Set(levels).sorted())")
+        #expect(levels == levels.sorted(), "levels do not rise tile by tile: \(levels)")
     }
+}
+
+/// The level of each 8x8 tile of `box` (on the plane's grid), tiles row by row; every tile must
+/// be flat.
+func tileLevels(_ samples: [UInt8], width: Int, box: PixelRectangle) -> [UInt8] {
+    var levels: [UInt8] = []
+    let tile = levelMatchingTile
+    for top in stride(from: box.top, to: box.bottom, by: tile) {
+        for left in stride(from: box.left, to: box.right, by: tile) {
+            var values = Set<UInt8>()
+            for row in top..<min(top + tile, box.bottom) {
+                for column in left..<min(left + tile, box.right) { values.insert(samples[row * width + column]) }
+            }
+            #expect(values.count == 1, "tile at \(left), \(top) holds \(values.sorted())")
+            levels.append(values.min() ?? 0)
+        }
+    }
+    return levels
 }

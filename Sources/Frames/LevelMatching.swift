@@ -1,0 +1,140 @@
+// Level matching: after pixelation, the masked luma samples are given back the grey levels they
+// held before it, in the order of their pixelated values, so that the frame's histogram is what
+// it was (histogram specification, with the masked area's own histogram as the target).
+//
+// Why: face detectors equalise the whole frame's histogram before they look (OpenCV's audit does,
+// docs/AUDIT.md). Pixelation pulls a face's dark and bright samples to its cell means, which
+// moves the histogram, so every unmasked sample of the frame is equalised to a different level
+// than in the input. On the face pictures that alone made OpenCV find "faces" on untouched
+// background beside the mask (lena_soft's wall, the hair above three_faces' mosaic): with the
+// input's equalisation table applied to the same output, they were gone. With the histogram
+// kept, a window wholly outside the mask is equalised exactly as in the input.
+//
+// Why this is not weaker than pixelation: a masked sample's new level depends only on
+//   - the masked area's histogram (how many samples held each level, not where),
+//   - its current (pixelated) value, which is made of cell means only, and
+//   - its position (a fixed order: 8x8 tiles of the plane's grid row by row, samples row by row
+//     within a tile),
+// never on its own original level or on any sample finer than a cell. Two inputs whose cells
+// have the same means and whose masked areas have the same histogram give the same output
+// (RedactionTests checks this by shuffling samples within cells). Samples of one cell value
+// take consecutive levels of the target in that order, so a cell shows a faint top-to-bottom
+// ramp where its samples' share of the histogram spans several levels.
+
+/// Adds the levels of the samples of `region` (cut to the plane) where `mask` is set to
+/// `histogram` (256 counts).
+public func addMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask: UnsafeRawPointer, maskStride: Int,
+                            into histogram: UnsafeMutablePointer<Int>) {
+    let area = region.clamped(width: plane.width, height: plane.height)
+    guard !area.isEmpty else { return }
+    let base = plane.base.assumingMemoryBound(to: UInt8.self)
+    let maskBytes = mask.assumingMemoryBound(to: UInt8.self)
+    let step = plane.step, stride = plane.stride
+    for row in area.top..<area.bottom {
+        let line = base + row * stride, maskLine = maskBytes + row * maskStride
+        for column in area.left..<area.right where maskLine[column] != 0 {
+            histogram[Int(line[column &* step])] &+= 1
+        }
+    }
+}
+
+/// Bytes of scratch `matchMaskedLevels` needs.
+public let levelMatchingScratchCount = (4 * 256 + levelMatchingTile * levelMatchingTile) * MemoryLayout<Int>.stride + 64
+
+/// Side of the tiles `matchMaskedLevels` walks: the JPEG block, so that the coefficient-domain
+/// path (Codec's `matchLumaLevels`, one level per 8x8 luma block) gives the same result.
+public let levelMatchingTile = 8
+
+/// Rewrites the samples of `region` where `mask` is set so that together they hold the levels
+/// counted in `target` (256 counts: their histogram before masking, from `addMaskedLevels`),
+/// in the order of their current values: samples of a lower current value get levels no
+/// higher than those of a higher one.
+///
+/// Units: the samples of one current value within one `levelMatchingTile`-square tile of the
+/// plane's grid (a tile inside one cell is one unit). Units of equal value are ranked by
+/// position, tiles row by row. Each unit gets one level: the target's level at the middle of
+/// its share of ranks, so the histogram is kept to within half a unit (32 samples) per level.
+/// See the file's comment for why, and why it keeps nothing finer than the cells the current
+/// values come from.
+///
+/// When `target` counts a different number of samples than the mask covers (a caller's
+/// mistake), ranks are scaled onto it, so the result still follows its shape.
+/// `scratch` holds `levelMatchingScratchCount` bytes.
+public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask: UnsafeRawPointer, maskStride: Int,
+                              target: UnsafePointer<Int>, scratch: UnsafeMutableRawPointer) {
+    let area = region.clamped(width: plane.width, height: plane.height)
+    guard !area.isEmpty else { return }
+    let aligned = UnsafeMutablePointer<Int>(bitPattern: (Int(bitPattern: scratch) + 7) & ~7)!
+    // cursor[v]: the first rank not yet taken by samples of current value v; cumulative[u]:
+    // target samples at levels up to u; inTile[v] and assigned[v]: this tile's samples of value
+    // v and the level they get; values: the distinct values met in this tile.
+    let cursor = aligned, cumulative = aligned + 256, inTile = aligned + 512, assigned = aligned + 768
+    let values = aligned + 1024
+    cursor.update(repeating: 0, count: 256)
+    inTile.update(repeating: 0, count: 256)
+    addMaskedLevels(plane, region: area, mask: mask, maskStride: maskStride, into: cursor)
+    var total = 0
+    for value in 0..<256 {
+        let count = cursor[value]
+        cursor[value] = total
+        total &+= count
+    }
+    var targetTotal = 0
+    for value in 0..<256 {
+        targetTotal &+= max(target[value], 0)
+        cumulative[value] = targetTotal
+    }
+    guard total > 0, targetTotal > 0 else { return }
+    let base = plane.base.assumingMemoryBound(to: UInt8.self)
+    let maskBytes = mask.assumingMemoryBound(to: UInt8.self)
+    let step = plane.step, stride = plane.stride, tile = levelMatchingTile
+    var tileTop = area.top - area.top % tile
+    while tileTop < area.bottom {
+        let top = max(tileTop, area.top), bottom = min(tileTop + tile, area.bottom)
+        var tileLeft = area.left - area.left % tile
+        while tileLeft < area.right {
+            let left = max(tileLeft, area.left), right = min(tileLeft + tile, area.right)
+            var distinct = 0
+            for row in top..<bottom {
+                let line = base + row * stride, maskLine = maskBytes + row * maskStride
+                for column in left..<right where maskLine[column] != 0 {
+                    let value = Int(line[column &* step])
+                    if inTile[value] == 0 {
+                        values[distinct] = value
+                        distinct &+= 1
+                    }
+                    inTile[value] &+= 1
+                }
+            }
+            if distinct > 0 {
+                for index in 0..<distinct {
+                    let value = values[index], count = inTile[value]
+                    let middle = (cursor[value] &+ count / 2) &* targetTotal / total
+                    cursor[value] &+= count
+                    assigned[value] = levelAt(rank: middle, cumulative: cumulative)
+                }
+                for row in top..<bottom {
+                    let line = base + row * stride, maskLine = maskBytes + row * maskStride
+                    for column in left..<right where maskLine[column] != 0 {
+                        line[column &* step] = UInt8(truncatingIfNeeded: assigned[Int(line[column &* step])])
+                    }
+                }
+                // The tile's values are rewritten, so `assigned` is read before any is cleared.
+                for index in 0..<distinct { inTile[values[index]] = 0 }
+            }
+            tileLeft &+= tile
+        }
+        tileTop &+= tile
+    }
+}
+
+/// The smallest level whose cumulative count (256 entries) passes `rank`.
+@inlinable
+public func levelAt(rank: Int, cumulative: UnsafePointer<Int>) -> Int {
+    var low = 0, high = 255
+    while low < high {
+        let middle = (low + high) / 2
+        if cumulative[middle] <= rank { low = middle + 1 } else { high = middle }
+    }
+    return low
+}
