@@ -253,69 +253,57 @@ public final class JPEGCoefficientEditor {
     /// Applies `edit` to the MCUs of `region` (in MCUs: columns `left..<right`, rows
     /// `top..<bottom`) whose byte in `mcuMask` is non-zero (all of them when `mcuMask` is nil).
     /// The mask has one byte per MCU, `maskStride` bytes per MCU row, and must cover `region`
-    /// once clamped to the image. Does nothing when no image has been read.
-    public func apply(_ edit: JPEGBlockEdit, region: PixelRectangle, mcuMask: UnsafeRawPointer?, maskStride: Int) {
+    /// once clamped to the image. `firstComponent` 1 leaves luma alone (a caller that sets it
+    /// with `setLumaBlocks`). Does nothing when no image has been read.
+    public func apply(_ edit: JPEGBlockEdit, region: PixelRectangle, mcuMask: UnsafeRawPointer?, maskStride: Int,
+                      firstComponent: Int = 0) {
         guard let geometry else { return }
         let area = region.clamped(width: geometry.mcuColumns, height: geometry.mcuRows)
         guard !area.isEmpty else { return }
         let mask = mcuMask?.assumingMemoryBound(to: UInt8.self)
+        let components = min(max(firstComponent, 0), geometry.componentCount)..<geometry.componentCount
         switch edit {
         case .fill:
-            for component in 0..<geometry.componentCount {
+            for component in components {
                 fill(component, geometry: geometry, area: area, mask: mask, maskStride: maskStride)
             }
         case .pixelate(let cellSize):
-            for component in 0..<geometry.componentCount {
+            for component in components {
                 pixelate(component, geometry: geometry, area: area, cellSize: max(cellSize, 1), mask: mask, maskStride: maskStride)
             }
         case .pixelateSmoothed(let cellSize, let tolerance):
-            for component in 0..<geometry.componentCount {
+            for component in components {
                 pixelate(component, geometry: geometry, area: area, cellSize: max(cellSize, 1), mask: mask, maskStride: maskStride,
                          tolerance: component == 0 ? max(tolerance, 0) : nil)
             }
         }
     }
 
-    /// Makes every luma block of the masked MCUs of `region` (in MCUs, as `apply`) flat at the
-    /// rounded mean of `plane`'s samples over it (DC only, no AC): how the coefficient-domain
-    /// redaction takes luma levels computed on a decode (level matching, Frames'
-    /// `matchMaskedLevels`). `plane` is the image's luma, full size. A DC step is
+    /// Makes every luma block of the masked MCUs of `region` (in MCUs, as `apply`) flat at its
+    /// level in `levels` (DC only, no AC): one level per block of the luma's 8x8 grid,
+    /// `blocksAcross` to a row (the image's width in blocks). How the coefficient-domain
+    /// redaction writes luma levels it computed from a decode (level matching). A DC step is
     /// `dcQuantizer / 8` levels, so with a DC quantiser above 8 (JPEG quality below about 75)
-    /// a block lands on the nearest level it can hold. Does nothing when no image has been read
-    /// or `plane` is not the luma's size.
-    public func setLumaBlocks(from plane: SamplePlane, region: PixelRectangle, mcuMask: UnsafeRawPointer?, maskStride: Int) {
+    /// a block lands on the nearest level it can hold. A block whose level is negative is
+    /// filled (128). Does nothing when no image has been read.
+    public func setLumaBlocks(levels: UnsafePointer<Int16>, blocksAcross: Int, region: PixelRectangle,
+                              mcuMask: UnsafeRawPointer?, maskStride: Int) {
         guard let geometry, geometry.componentCount > 0 else { return }
         let area = region.clamped(width: geometry.mcuColumns, height: geometry.mcuRows)
         let blocks = geometry.component(0)
         let horizontal = blocks.horizontalSampling, vertical = blocks.verticalSampling
         let target = blockArea(blocks, area)
         guard !area.isEmpty, !target.isEmpty, horizontal > 0, vertical > 0 else { return }
-        // The component's size in samples: blocks past it hold padding the decoder crops.
-        let maxHorizontal = max(geometry.mcuWidth / 8, 1), maxVertical = max(geometry.mcuHeight / 8, 1)
-        let sampleWidth = (geometry.width * horizontal + maxHorizontal - 1) / maxHorizontal
-        let sampleHeight = (geometry.height * vertical + maxVertical - 1) / maxVertical
-        guard plane.width == sampleWidth, plane.height == sampleHeight else { return }
         let quantizer = max(blocks.dcQuantizer, 1)
         let mask = mcuMask?.assumingMemoryBound(to: UInt8.self)
-        let samples = plane.base.assumingMemoryBound(to: UInt8.self)
         for row in target.top..<target.bottom {
             guard let line = blockRow(0, row) else { return }
-            let top = row * 8, bottom = min(top + 8, sampleHeight)
-            guard top < bottom else { continue }
-            for column in target.left..<target.right {
+            for column in target.left..<min(target.right, blocksAcross) {
                 if let mask, mask[(row / vertical) * maskStride + column / horizontal] == 0 { continue }
-                let left = column * 8, right = min(left + 8, sampleWidth)
-                guard left < right else { continue }
-                var sum = 0
-                for y in top..<bottom {
-                    let sampleLine = samples + y * plane.stride
-                    for x in left..<right { sum &+= Int(sampleLine[x &* plane.step]) }
-                }
-                let count = (bottom - top) * (right - left)
-                // The mean's offset from 128 in DC units (a DC of 8 / quantizer is one level), rounded.
-                let offset = (sum - 128 * count) * 8
-                let divisor = count * quantizer
-                let dc = offset >= 0 ? (offset + divisor / 2) / divisor : -((-offset + divisor / 2) / divisor)
+                let level = Int(levels[row * blocksAcross + column])
+                // The level's offset from 128 in DC units (a DC of 8 / quantizer is one level), rounded.
+                let offset = (level < 0 ? 0 : min(level, 255) - 128) * 8
+                let dc = offset >= 0 ? (offset + quantizer / 2) / quantizer : -((-offset + quantizer / 2) / quantizer)
                 let block = line + column &* 64
                 block[0] = Int16(clamping: dc)
                 (block + 1).update(repeating: 0, count: 63)

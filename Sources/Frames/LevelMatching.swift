@@ -30,19 +30,130 @@ public func addMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask: 
     let base = plane.base.assumingMemoryBound(to: UInt8.self)
     let maskBytes = mask.assumingMemoryBound(to: UInt8.self)
     let step = plane.step, stride = plane.stride
-    for row in area.top..<area.bottom {
-        let line = base + row * stride, maskLine = maskBytes + row * maskStride
-        for column in area.left..<area.right where maskLine[column] != 0 {
-            histogram[Int(line[column &* step])] &+= 1
+    // Four partial histograms in turn: neighbouring samples often hold the same level, and
+    // incrementing one counter back to back waits on its own store every time.
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * 256) { partial in
+        let counts = partial.baseAddress!
+        counts.initialize(repeating: 0, count: 4 * 256)
+        for row in area.top..<area.bottom {
+            let line = base + row * stride, maskLine = maskBytes + row * maskStride
+            var column = area.left
+            while let run = nextMaskedRun(maskLine, from: &column, to: area.right) {
+                var index = run.lowerBound
+                while index &+ 4 <= run.upperBound {
+                    counts[Int(line[index &* step])] &+= 1
+                    counts[256 &+ Int(line[(index &+ 1) &* step])] &+= 1
+                    counts[512 &+ Int(line[(index &+ 2) &* step])] &+= 1
+                    counts[768 &+ Int(line[(index &+ 3) &* step])] &+= 1
+                    index &+= 4
+                }
+                while index < run.upperBound {
+                    counts[Int(line[index &* step])] &+= 1
+                    index &+= 1
+                }
+            }
+        }
+        for level in 0..<256 {
+            histogram[level] &+= counts[level] &+ counts[256 + level] &+ counts[512 + level] &+ counts[768 + level]
         }
     }
+}
+
+/// Adds the levels of every sample of `region` (cut to the plane) to `histogram` (256 counts).
+public func addLevels(_ plane: SamplePlane, region: PixelRectangle, into histogram: UnsafeMutablePointer<Int>) {
+    let area = region.clamped(width: plane.width, height: plane.height)
+    guard !area.isEmpty else { return }
+    let base = plane.base.assumingMemoryBound(to: UInt8.self)
+    let step = plane.step
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * 256) { partial in
+        let counts = partial.baseAddress!
+        counts.initialize(repeating: 0, count: 4 * 256)
+        for row in area.top..<area.bottom {
+            let line = base + row * plane.stride
+            var index = area.left
+            while index &+ 4 <= area.right {
+                counts[Int(line[index &* step])] &+= 1
+                counts[256 &+ Int(line[(index &+ 1) &* step])] &+= 1
+                counts[512 &+ Int(line[(index &+ 2) &* step])] &+= 1
+                counts[768 &+ Int(line[(index &+ 3) &* step])] &+= 1
+                index &+= 4
+            }
+            while index < area.right {
+                counts[Int(line[index &* step])] &+= 1
+                index &+= 1
+            }
+        }
+        for level in 0..<256 {
+            histogram[level] &+= counts[level] &+ counts[256 + level] &+ counts[512 + level] &+ counts[768 + level]
+        }
+    }
+}
+
+/// The sum of the samples of `region` (cut to the plane).
+public func sumOfLevels(_ plane: SamplePlane, _ region: PixelRectangle) -> Int {
+    let area = region.clamped(width: plane.width, height: plane.height)
+    guard !area.isEmpty else { return 0 }
+    let base = plane.base.assumingMemoryBound(to: UInt8.self)
+    var total = 0
+    for row in area.top..<area.bottom {
+        let line = base + row * plane.stride
+        for column in area.left..<area.right { total &+= Int(line[column &* plane.step]) }
+    }
+    return total
+}
+
+/// As `addMaskedLevels`, counting runs of equal samples at once: for pixelated samples, which
+/// come in runs as long as a cell.
+func addMaskedRuns(_ plane: SamplePlane, region: PixelRectangle, mask: UnsafePointer<UInt8>, maskStride: Int,
+                   into histogram: UnsafeMutablePointer<Int>) {
+    let base = plane.base.assumingMemoryBound(to: UInt8.self)
+    let step = plane.step, stride = plane.stride
+    for row in region.top..<region.bottom {
+        let line = base + row * stride, maskLine = mask + row * maskStride
+        var column = region.left
+        while let run = nextMaskedRun(maskLine, from: &column, to: region.right) {
+            var index = run.lowerBound
+            while index < run.upperBound {
+                let value = line[index &* step]
+                let start = index
+                index &+= 1
+                while index < run.upperBound && line[index &* step] == value { index &+= 1 }
+                histogram[Int(value)] &+= index &- start
+            }
+        }
+    }
+}
+
+/// The next run of set bytes in `mask[column..<end]`, skipping clear ones eight at a time;
+/// `column` moves past it. Nil when none is left.
+@inline(__always)
+func nextMaskedRun(_ mask: UnsafePointer<UInt8>, from column: inout Int, to end: Int) -> Range<Int>? {
+    var index = column
+    while index < end {
+        if index &+ 8 <= end, UnsafeRawPointer(mask + index).loadUnaligned(as: UInt64.self) == 0 {
+            index &+= 8
+        } else if mask[index] == 0 {
+            index &+= 1
+        } else {
+            break
+        }
+    }
+    guard index < end else {
+        column = end
+        return nil
+    }
+    let start = index
+    while index &+ 8 <= end, UnsafeRawPointer(mask + index).loadUnaligned(as: UInt64.self) == UInt64.max { index &+= 8 }
+    while index < end && mask[index] != 0 { index &+= 1 }
+    column = index
+    return start..<index
 }
 
 /// Bytes of scratch `matchMaskedLevels` needs.
 public let levelMatchingScratchCount = (4 * 256 + levelMatchingTile * levelMatchingTile) * MemoryLayout<Int>.stride + 64
 
 /// Side of the tiles `matchMaskedLevels` walks: the JPEG block, so that the coefficient-domain
-/// path (Codec's `matchLumaLevels`, one level per 8x8 luma block) gives the same result.
+/// path (Codec's `setLumaBlocks`, one level per 8x8 luma block) gives the same result.
 public let levelMatchingTile = 8
 
 /// Rewrites the samples of `region` where `mask` is set so that together they hold the levels
@@ -72,7 +183,8 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
     let values = aligned + 1024
     cursor.update(repeating: 0, count: 256)
     inTile.update(repeating: 0, count: 256)
-    addMaskedLevels(plane, region: area, mask: mask, maskStride: maskStride, into: cursor)
+    let maskBytes = mask.assumingMemoryBound(to: UInt8.self)
+    addMaskedRuns(plane, region: area, mask: maskBytes, maskStride: maskStride, into: cursor)
     var total = 0
     for value in 0..<256 {
         let count = cursor[value]
@@ -86,7 +198,6 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
     }
     guard total > 0, targetTotal > 0 else { return }
     let base = plane.base.assumingMemoryBound(to: UInt8.self)
-    let maskBytes = mask.assumingMemoryBound(to: UInt8.self)
     let step = plane.step, stride = plane.stride, tile = levelMatchingTile
     var tileTop = area.top - area.top % tile
     while tileTop < area.bottom {
@@ -97,13 +208,21 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
             var distinct = 0
             for row in top..<bottom {
                 let line = base + row * stride, maskLine = maskBytes + row * maskStride
-                for column in left..<right where maskLine[column] != 0 {
-                    let value = Int(line[column &* step])
-                    if inTile[value] == 0 {
-                        values[distinct] = value
-                        distinct &+= 1
+                var column = left
+                while let run = nextMaskedRun(maskLine, from: &column, to: right) {
+                    // Runs of equal values at once (see addMaskedRuns).
+                    var index = run.lowerBound
+                    while index < run.upperBound {
+                        let value = line[index &* step]
+                        let start = index
+                        index &+= 1
+                        while index < run.upperBound && line[index &* step] == value { index &+= 1 }
+                        if inTile[Int(value)] == 0 {
+                            values[distinct] = Int(value)
+                            distinct &+= 1
+                        }
+                        inTile[Int(value)] &+= index &- start
                     }
-                    inTile[value] &+= 1
                 }
             }
             if distinct > 0 {
@@ -115,8 +234,17 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
                 }
                 for row in top..<bottom {
                     let line = base + row * stride, maskLine = maskBytes + row * maskStride
-                    for column in left..<right where maskLine[column] != 0 {
-                        line[column &* step] = UInt8(truncatingIfNeeded: assigned[Int(line[column &* step])])
+                    var column = left
+                    if distinct == 1 {
+                        // One unit (a tile inside one cell): one level for every masked sample.
+                        let level = UInt8(truncatingIfNeeded: assigned[values[0]])
+                        while let run = nextMaskedRun(maskLine, from: &column, to: right) {
+                            for index in run { line[index &* step] = level }
+                        }
+                    } else {
+                        while let run = nextMaskedRun(maskLine, from: &column, to: right) {
+                            for index in run { line[index &* step] = UInt8(truncatingIfNeeded: assigned[Int(line[index &* step])]) }
+                        }
                     }
                 }
                 // The tile's values are rewritten, so `assigned` is read before any is cleared.
@@ -127,7 +255,6 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
         tileTop &+= tile
     }
 }
-
 /// The smallest level whose cumulative count (256 entries) passes `rank`.
 @inlinable
 public func levelAt(rank: Int, cumulative: UnsafePointer<Int>) -> Int {

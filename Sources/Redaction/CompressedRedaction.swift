@@ -10,6 +10,11 @@
 // pixel path would give it: never finer. Blur has no DCT-domain form; `canRedactCompressed` says
 // so, and a caller that sends a frame here anyway gets fill, which masks more.
 //
+// Level matching (Frames/LevelMatching.swift): luma is pixelated and level-matched with the pixel
+// path's own kernels on this frame's luma decode, over the masked MCUs and on this path's cell
+// grid, and every masked luma block then takes its level as one DC (`setLumaBlocks`). Chroma is
+// pixelated in the DCT domain as below.
+//
 // Luma cells are evened out with their nearly equal neighbours as in the pixel path
 // (`Redactor.smoothPixelation`, Frames' `pixelateSmoothedMasked`): Codec's `.pixelateSmoothed`
 // gives each luma cell the mean of the cell means within `smoothedPixelateTolerance` grey levels
@@ -59,6 +64,11 @@ extension Redactor {
     /// Masked MCUs are filled (DC 0, no AC: the pixel path's 128) or pixelated (cells of whole
     /// blocks holding their blocks' mean DC); every other block keeps its coefficients exactly,
     /// so it decodes to the same pixels as the input. Analysis failed: every block is filled.
+    ///
+    /// `luma` is this frame's luma as decoded (the analysis copy `prepareCompressed` wrote), for
+    /// level matching (`Redactor.matchLevels`): pixelated luma is matched to the masked pixels'
+    /// levels in it, and its masked samples are overwritten on the way. Without it, a pixelating
+    /// redactor decodes the luma itself (a second read of the frame, with one luma transform).
     ///
     /// Fails closed: a JPEG error (corrupt or truncated input, output too small) or no free
     /// buffer in `outputPool` drops the frame (its buffer zeroed, `wholeFrameMasked`), counted
@@ -200,14 +210,21 @@ extension Redactor {
 
         switch configuration.method {
         case .pixelate:
+            // Luma level-matched from the decode when there is one (then only chroma is pixelated
+            // here); else pixelated here with the rest.
+            // (Luma at full resolution, so that its blocks are 8x8 pixels, as in every common JPEG.)
+            let luma0 = geometry.component(0)
+            let matching = Self.matchLevels && luma.map { $0.width == width && $0.height == height } == true
+                && luma0.horizontalSampling * 8 == mcuWidth && luma0.verticalSampling * 8 == mcuHeight
             for region in regions {
                 // The region's pixel-path cell, rounded up to whole MCUs (at least one).
                 let cell = (max(region.size, 1) + mcuWidth - 1) / mcuWidth * mcuWidth
                 let edit: JPEGBlockEdit = Self.smoothPixelation
                     ? .pixelateSmoothed(cellSize: cell, tolerance: smoothedPixelateTolerance) : .pixelate(cellSize: cell)
-                editor.apply(edit, region: mcuArea(region.rectangle, geometry), mcuMask: mcuMask.base, maskStride: columns)
+                editor.apply(edit, region: mcuArea(region.rectangle, geometry), mcuMask: mcuMask.base, maskStride: columns,
+                             firstComponent: matching ? 1 : 0)
             }
-            if Self.matchLevels, let luma, luma.width == width, luma.height == height {
+            if matching, let luma {
                 matchLevels(editor, geometry: geometry, masked: masked, luma: luma)
             }
         case .fill, .blur:
@@ -216,42 +233,130 @@ extension Redactor {
         return width * height == 0 ? 0 : Double(maskedPixels) / Double(width * height)
     }
 
-    /// Luma with level matching, as the pixel path does it: on `luma` (this frame's decode, which
-    /// is overwritten), the masked MCUs' histogram is taken, each region is pixelated with the
-    /// pixel path's kernel on its cell grid here (cells of whole MCUs from the region's first
-    /// MCU), the levels are matched (Frames' `matchMaskedLevels`), and every masked luma block
-    /// takes its level from the result as one DC. With boxes and cells on the MCU grid this is
-    /// the pixel path's luma up to DC re-quantisation.
+    /// Luma with level matching, computed as the pixel path computes it (pixelate with evened-out
+    /// cells, then Frames' `matchMaskedLevels`) but on 8x8 luma blocks instead of samples: every
+    /// masked block is whole (masks are whole MCUs) and every cell is whole blocks (cells of
+    /// whole MCUs from the region's first MCU), so a block is one value after pixelation and
+    /// one unit of matching, and the pixel path's sums, means, ranks and levels come out of
+    /// block sums and pixel counts exactly. `luma` (this frame's decode) gives the masked
+    /// pixels' histogram and the blocks' sums; it is only read. Each masked luma block then
+    /// takes its level as one DC (`setLumaBlocks`). With boxes and cells on the MCU grid this
+    /// is the pixel path's luma up to DC re-quantisation (CompressedRedactionTests).
     private func matchLevels(_ editor: JPEGCoefficientEditor, geometry: JPEGBlockGeometry, masked: PixelRectangle, luma: SamplePlane) {
         let width = geometry.width, height = geometry.height
         let columns = geometry.mcuColumns, mcuWidth = geometry.mcuWidth, mcuHeight = geometry.mcuHeight
         let mcus = mcuMask.base.assumingMemoryBound(to: UInt8.self)
         let area = mcuArea(masked, geometry)
-        let pixels = pixelRectangle(area, geometry)
-        // The masked MCUs as a sample mask, set over the MCUs' rectangle only.
-        blockMask.reserve(width * height)
-        let mask = blockMask.base.assumingMemoryBound(to: UInt8.self)
-        for row in area.top..<area.bottom {
-            let top = row * mcuHeight, bottom = min(top + mcuHeight, height)
-            for column in area.left..<area.right {
-                let left = column * mcuWidth, right = min(left + mcuWidth, width)
-                let value: UInt8 = mcus[row * columns + column] != 0 ? 255 : 0
-                for y in top..<bottom { (mask + y * width + left).update(repeating: value, count: right - left) }
-            }
+        guard !area.isEmpty else { return }
+        // Blocks of the frame's luma (the last ones cut by its edge): per block its current sum,
+        // or -1 while not yet read from `luma`, and its level once masked (-1 before).
+        let blocksAcross = (width + 7) / 8, blocksDown = (height + 7) / 8
+        let blockCount = blocksAcross * blocksDown
+        blockScratch.reserve(blockCount * (MemoryLayout<Int>.stride + MemoryLayout<Int16>.stride) + 64)
+        let sums = blockScratch.base.assumingMemoryBound(to: Int.self)
+        let levels = UnsafeMutableRawPointer(sums + blockCount).assumingMemoryBound(to: Int16.self)
+        let pixelArea = pixelRectangle(area, geometry)
+        let blockArea = PixelRectangle(left: pixelArea.left / 8, top: pixelArea.top / 8,
+                                       right: (pixelArea.right + 7) / 8, bottom: (pixelArea.bottom + 7) / 8)
+        for row in blockArea.top..<blockArea.bottom {
+            (sums + row * blocksAcross + blockArea.left).update(repeating: -1, count: blockArea.width)
+            (levels + row * blocksAcross + blockArea.left).update(repeating: -1, count: blockArea.width)
         }
+        func pixels(_ column: Int, _ row: Int) -> Int { min(8, width - column * 8) * min(8, height - row * 8) }
+        func isMasked(_ column: Int, _ row: Int) -> Bool { mcus[(row * 8 / mcuHeight) * columns + column * 8 / mcuWidth] != 0 }
+        func sum(_ column: Int, _ row: Int) -> Int {
+            let index = row * blocksAcross + column
+            if sums[index] < 0 {
+                sums[index] = sumOfLevels(luma, PixelRectangle(left: column * 8, top: row * 8,
+                                                               right: min(column * 8 + 8, width), bottom: min(row * 8 + 8, height)))
+            }
+            return sums[index]
+        }
+
+        // The masked pixels' levels before the edit: what matching gives back.
         let histogram = levelScratch.base.assumingMemoryBound(to: Int.self)
         histogram.update(repeating: 0, count: 256)
-        addMaskedLevels(luma, region: pixels, mask: mask, maskStride: width, into: histogram)
-        for region in regions {
-            let cell = (max(region.size, 1) + mcuWidth - 1) / mcuWidth * mcuWidth
-            let rectangle = pixelRectangle(mcuArea(region.rectangle, geometry), geometry)
-            guard !rectangle.isEmpty else { continue }
-            blurScratch.reserve(smoothedPixelateScratchCount(width: rectangle.width, height: rectangle.height, cellSize: cell))
-            pixelateSmoothedMasked(luma, region: rectangle, cellSize: cell, mask: mask, maskStride: width, scratch: blurScratch.base)
+        for row in area.top..<area.bottom {
+            for column in area.left..<area.right where mcus[row * columns + column] != 0 {
+                addLevels(luma, region: PixelRectangle(left: column * mcuWidth, top: row * mcuHeight,
+                                                       right: min(column * mcuWidth + mcuWidth, width),
+                                                       bottom: min(row * mcuHeight + mcuHeight, height)), into: histogram)
+            }
         }
-        matchMaskedLevels(luma, region: pixels, mask: mask, maskStride: width, target: UnsafePointer(histogram),
-                          scratch: levelScratch.base + 256 * MemoryLayout<Int>.stride)
-        editor.setLumaBlocks(from: luma, region: area, mcuMask: mcuMask.base, maskStride: columns)
+
+        // Pixelation, region by region as the pixel path goes (a later region's cells read what
+        // an earlier one wrote): cell means from block sums, evened out, written to masked blocks.
+        let limit = smoothedPixelateTolerance * 256
+        for region in regions {
+            let cellBlocks = (max(region.size, 1) + mcuWidth - 1) / mcuWidth * mcuWidth / 8
+            let rectangle = pixelRectangle(mcuArea(region.rectangle, geometry), geometry)
+            guard !rectangle.isEmpty, cellBlocks > 0 else { continue }
+            let left = rectangle.left / 8, top = rectangle.top / 8
+            let right = (rectangle.right + 7) / 8, bottom = (rectangle.bottom + 7) / 8
+            let cellsAcross = (right - left + cellBlocks - 1) / cellBlocks, cellsDown = (bottom - top + cellBlocks - 1) / cellBlocks
+            blurScratch.reserve(2 * cellsAcross * cellsDown * MemoryLayout<Int>.stride + 64)
+            let means = blurScratch.base.assumingMemoryBound(to: Int.self), values = means + cellsAcross * cellsDown
+            for cellRow in 0..<cellsDown {
+                for cellColumn in 0..<cellsAcross {
+                    var total = 0, count = 0
+                    for row in (top + cellRow * cellBlocks)..<min(top + (cellRow + 1) * cellBlocks, bottom) {
+                        for column in (left + cellColumn * cellBlocks)..<min(left + (cellColumn + 1) * cellBlocks, right) {
+                            total &+= sum(column, row)
+                            count &+= pixels(column, row)
+                        }
+                    }
+                    means[cellRow * cellsAcross + cellColumn] = (total &* 256 &+ count / 2) / max(count, 1)
+                }
+            }
+            for cellRow in 0..<cellsDown {
+                for cellColumn in 0..<cellsAcross {
+                    let (total, count) = nearlyEqualNeighbourSum(UnsafePointer(means), columns: cellsAcross, rows: cellsDown,
+                                                                 row: cellRow, column: cellColumn, limit: limit)
+                    values[cellRow * cellsAcross + cellColumn] = min(max((total &+ count &* 128) / (count &* 256), 0), 255)
+                }
+            }
+            for row in top..<bottom {
+                for column in left..<right where isMasked(column, row) {
+                    let value = values[((row - top) / cellBlocks) * cellsAcross + (column - left) / cellBlocks]
+                    levels[row * blocksAcross + column] = Int16(value)
+                    sums[row * blocksAcross + column] = value * pixels(column, row)
+                }
+            }
+        }
+
+        // Matching, as `matchMaskedLevels` ranks units: each masked block is one, blocks row by row.
+        let scratch = UnsafeMutablePointer<Int>(bitPattern: (Int(bitPattern: levelScratch.base + 256 * MemoryLayout<Int>.stride) + 7) & ~7)!
+        let cursor = scratch, cumulative = scratch + 256
+        cursor.update(repeating: 0, count: 256)
+        for row in blockArea.top..<blockArea.bottom {
+            for column in blockArea.left..<blockArea.right where isMasked(column, row) {
+                // A masked block no region reached cannot happen (the mask is made of the
+                // regions); were it to, it is filled rather than left as it was.
+                if levels[row * blocksAcross + column] < 0 { levels[row * blocksAcross + column] = Int16(Self.fillValue) }
+                cursor[Int(levels[row * blocksAcross + column])] &+= pixels(column, row)
+            }
+        }
+        var total = 0
+        for value in 0..<256 {
+            let count = cursor[value]
+            cursor[value] = total
+            total &+= count
+        }
+        var targetTotal = 0
+        for value in 0..<256 {
+            targetTotal &+= histogram[value]
+            cumulative[value] = targetTotal
+        }
+        guard total > 0, targetTotal > 0 else { return }
+        for row in blockArea.top..<blockArea.bottom {
+            for column in blockArea.left..<blockArea.right where isMasked(column, row) {
+                let index = row * blocksAcross + column, value = Int(levels[index]), count = pixels(column, row)
+                let middle = (cursor[value] &+ count / 2) &* targetTotal / total
+                cursor[value] &+= count
+                levels[index] = Int16(levelAt(rank: middle, cumulative: cumulative))
+            }
+        }
+        editor.setLumaBlocks(levels: levels, blocksAcross: blocksAcross, region: area, mcuMask: mcuMask.base, maskStride: columns)
     }
 
     /// The pixels of a rectangle of MCUs, cut at the frame's edge.

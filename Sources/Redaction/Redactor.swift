@@ -71,8 +71,8 @@ public final class Redactor {
     private var coarseMask = Buffer()
     private var coarseScratch = Buffer()
     var blurScratch = Buffer()
-    /// The coefficient path's masked MCUs as a sample mask (level matching).
-    var blockMask = Buffer()
+    /// The coefficient path's level matching: a sum and a level per luma block.
+    var blockScratch = Buffer()
     /// Level matching: the masked luma histogram (256 counts), then `matchMaskedLevels`'s scratch.
     var levelScratch = Buffer(byteCount: 256 * MemoryLayout<Int>.stride + levelMatchingScratchCount)
     private var maskWidth = 0

@@ -133,9 +133,11 @@ struct MCUMap {
 struct CompressedRedactionTests {
     /// Boxes on the MCU grid whose pixel-path cell (longer side / `pixelateCellsAcross`, 6) is a
     /// whole number of MCUs: 96 pixels gives 16-pixel cells, 192 gives 32; so both paths use the
-    /// same cell grid.
+    /// same cell grid. The third overlaps the first on the same grid: the later region's cells
+    /// are made from what the earlier one wrote, in both paths.
     static let alignedBoxes = [DetectionBox(x: 96, y: 64, width: 96, height: 96),
-                               DetectionBox(x: 320, y: 224, width: 192, height: 144)]
+                               DetectionBox(x: 320, y: 224, width: 192, height: 144),
+                               DetectionBox(x: 160, y: 128, width: 96, height: 96)]
 
     @Test("pixelate and fill match the pixel path within DC re-quantisation; outside the masked MCUs every pixel is bit-exact",
           arguments: [RedactionMethod.pixelate, .fill])
@@ -297,6 +299,17 @@ struct CompressedRedactionTests {
         #expect(preparedBytes.count == firstReference.count && differing.isEmpty,
                 "sizes \(preparedBytes.count) \(firstReference.count), \(differing.count) bytes differ, first \(differing.prefix(8)): \(differing.prefix(8).map { (preparedBytes[$0], firstReference[$0]) })")
         #expect(redactor.compressedJPEGCounters.decoded == 1)
+
+        // As RedactStep calls it: prepared, and given the analysis luma for level matching (the
+        // call above had none, so the redactor read the frame again with its own decode). The
+        // same output, from the prepared read.
+        let live = Redactor(configuration: configuration)
+        let liveFrame = try CompressedFixtures.mjpegFrame(first, sequence: 9)
+        try live.prepareCompressed(liveFrame, lumaInto: &luma)
+        let lumaPlane = SamplePlane(base: luma.planeBytes(0).baseAddress!, width: luma.width, height: luma.height, stride: luma.plane(0).stride)
+        let liveBytes = payloadBytes(live.redactCompressed(liveFrame, analysis: analysis, outputPool: CompressedFixtures.outputPool(), luma: lumaPlane))
+        #expect(liveBytes == firstReference, "with the caller's luma: \(liveBytes.count) bytes against \(firstReference.count)")
+        #expect(live.compressedJPEGCounters.decoded == 1)
 
         // Prepared for one frame, then given another: the other is read afresh, never redacted
         // from the first one's coefficients.

@@ -102,6 +102,14 @@ final class RedactionContext {
         return frame
     }
 
+    /// The GRAY8 plane of an analysis copy, as the pipeline hands it to `redactCompressed` for
+    /// level matching.
+    private func lumaPlane(_ frame: borrowing Frame) -> SamplePlane {
+        SamplePlane(base: frame.planeBytes(0).baseAddress!, width: frame.width, height: frame.height, stride: frame.plane(0).stride)
+    }
+
+    /// The coefficient path with no analysis copy given: with pixelate it decodes the luma
+    /// itself for level matching (one luma transform more than the pipeline pays).
     func coefficientPath() throws {
         let redacted = redactor.redactCompressed(inputFrame(), analysis: analysis, outputPool: outputPool)
         guard !redacted.payload.isEmpty else { fatalError("coefficient path dropped the frame: \(redactor.compressedJPEGCounters)") }
@@ -123,7 +131,7 @@ final class RedactionContext {
         guard var frame = decodedPool.makeFrame(layout: decodedLayout, sequence: 1, captureTime: .now) else { fatalError("decoded pool empty") }
         try decoder.decode(input.payload, into: &frame, output: .gray)
         blackHole(frame.width)
-        let redacted = redactor.redactCompressed(input, analysis: analysis, outputPool: outputPool)
+        let redacted = redactor.redactCompressed(input, analysis: analysis, outputPool: outputPool, luma: lumaPlane(frame))
         guard !redacted.payload.isEmpty else { fatalError("coefficient path dropped the frame") }
     }
 
@@ -134,7 +142,7 @@ final class RedactionContext {
         guard var luma = decodedPool.makeFrame(layout: decodedLayout, sequence: 1, captureTime: .now) else { fatalError("decoded pool empty") }
         try redactor.prepareCompressed(input, lumaInto: &luma)
         blackHole(luma.width)
-        let redacted = redactor.redactCompressed(input, analysis: analysis, outputPool: outputPool)
+        let redacted = redactor.redactCompressed(input, analysis: analysis, outputPool: outputPool, luma: lumaPlane(luma))
         guard !redacted.payload.isEmpty else { fatalError("coefficient path dropped the frame") }
     }
 
