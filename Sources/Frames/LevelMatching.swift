@@ -102,28 +102,6 @@ public func sumOfLevels(_ plane: SamplePlane, _ region: PixelRectangle) -> Int {
     return total
 }
 
-/// As `addMaskedLevels`, counting runs of equal samples at once: for pixelated samples, which
-/// come in runs as long as a cell.
-func addMaskedRuns(_ plane: SamplePlane, region: PixelRectangle, mask: UnsafePointer<UInt8>, maskStride: Int,
-                   into histogram: UnsafeMutablePointer<Int>) {
-    let base = plane.base.assumingMemoryBound(to: UInt8.self)
-    let step = plane.step, stride = plane.stride
-    for row in region.top..<region.bottom {
-        let line = base + row * stride, maskLine = mask + row * maskStride
-        var column = region.left
-        while let run = nextMaskedRun(maskLine, from: &column, to: region.right) {
-            var index = run.lowerBound
-            while index < run.upperBound {
-                let value = line[index &* step]
-                let start = index
-                index &+= 1
-                while index < run.upperBound && line[index &* step] == value { index &+= 1 }
-                histogram[Int(value)] &+= index &- start
-            }
-        }
-    }
-}
-
 /// The next run of set bytes in `mask[column..<end]`, skipping clear ones eight at a time;
 /// `column` moves past it. Nil when none is left.
 @inline(__always)
@@ -149,8 +127,11 @@ func nextMaskedRun(_ mask: UnsafePointer<UInt8>, from column: inout Int, to end:
     return start..<index
 }
 
-/// Bytes of scratch `matchMaskedLevels` needs.
-public let levelMatchingScratchCount = (4 * 256 + levelMatchingTile * levelMatchingTile) * MemoryLayout<Int>.stride + 64
+/// Bytes of scratch `matchMaskedLevels` needs for a region of this size.
+public func levelMatchingScratchCount(width: Int, height: Int) -> Int {
+    let tiles = (max(width, 0) / levelMatchingTile + 2) * (max(height, 0) / levelMatchingTile + 2)
+    return (4 * 256 + levelMatchingTile * levelMatchingTile) * MemoryLayout<Int>.stride + tiles + 64
+}
 
 /// Side of the tiles `matchMaskedLevels` walks: the JPEG block, so that the coefficient-domain
 /// path (Codec's `setLumaBlocks`, one level per 8x8 luma block) gives the same result.
@@ -170,7 +151,7 @@ public let levelMatchingTile = 8
 ///
 /// When `target` counts a different number of samples than the mask covers (a caller's
 /// mistake), ranks are scaled onto it, so the result still follows its shape.
-/// `scratch` holds `levelMatchingScratchCount` bytes.
+/// `scratch` holds `levelMatchingScratchCount(width:height:)` bytes for the region's size.
 public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask: UnsafeRawPointer, maskStride: Int,
                               target: UnsafePointer<Int>, scratch: UnsafeMutableRawPointer) {
     let area = region.clamped(width: plane.width, height: plane.height)
@@ -184,7 +165,31 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
     cursor.update(repeating: 0, count: 256)
     inTile.update(repeating: 0, count: 256)
     let maskBytes = mask.assumingMemoryBound(to: UInt8.self)
-    addMaskedRuns(plane, region: area, mask: maskBytes, maskStride: maskStride, into: cursor)
+    let base = plane.base.assumingMemoryBound(to: UInt8.self)
+    let step = plane.step, stride = plane.stride, tile = levelMatchingTile
+    // Which tiles hold a masked sample, marked while counting the current values, so that the
+    // tile passes skip the rest of the bounding rectangle.
+    let originLeft = area.left - area.left % tile, originTop = area.top - area.top % tile
+    let tilesAcross = (area.right - originLeft + tile - 1) / tile, tilesDown = (area.bottom - originTop + tile - 1) / tile
+    let occupied = UnsafeMutableRawPointer(values + tile * tile).assumingMemoryBound(to: UInt8.self)
+    occupied.update(repeating: 0, count: tilesAcross * tilesDown)
+    for row in area.top..<area.bottom {
+        let line = base + row * stride, maskLine = maskBytes + row * maskStride
+        let marks = occupied + ((row - originTop) / tile) * tilesAcross
+        var column = area.left
+        while let run = nextMaskedRun(maskLine, from: &column, to: area.right) {
+            for index in ((run.lowerBound - originLeft) / tile)...((run.upperBound - 1 - originLeft) / tile) { marks[index] = 1 }
+            // Runs of equal values at once: pixelated samples come in runs as long as a cell.
+            var index = run.lowerBound
+            while index < run.upperBound {
+                let value = line[index &* step]
+                let start = index
+                index &+= 1
+                while index < run.upperBound && line[index &* step] == value { index &+= 1 }
+                cursor[Int(value)] &+= index &- start
+            }
+        }
+    }
     var total = 0
     for value in 0..<256 {
         let count = cursor[value]
@@ -197,13 +202,16 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
         cumulative[value] = targetTotal
     }
     guard total > 0, targetTotal > 0 else { return }
-    let base = plane.base.assumingMemoryBound(to: UInt8.self)
-    let step = plane.step, stride = plane.stride, tile = levelMatchingTile
-    var tileTop = area.top - area.top % tile
+    var tileTop = originTop
     while tileTop < area.bottom {
         let top = max(tileTop, area.top), bottom = min(tileTop + tile, area.bottom)
-        var tileLeft = area.left - area.left % tile
+        let marks = occupied + ((tileTop - originTop) / tile) * tilesAcross
+        var tileLeft = originLeft
         while tileLeft < area.right {
+            guard marks[(tileLeft - originLeft) / tile] != 0 else {
+                tileLeft &+= tile
+                continue
+            }
             let left = max(tileLeft, area.left), right = min(tileLeft + tile, area.right)
             var distinct = 0
             for row in top..<bottom {

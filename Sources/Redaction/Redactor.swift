@@ -74,7 +74,7 @@ public final class Redactor {
     /// The coefficient path's level matching: a sum and a level per luma block.
     var blockScratch = Buffer()
     /// Level matching: the masked luma histogram (256 counts), then `matchMaskedLevels`'s scratch.
-    var levelScratch = Buffer(byteCount: 256 * MemoryLayout<Int>.stride + levelMatchingScratchCount)
+    var levelScratch = Buffer(byteCount: 256 * MemoryLayout<Int>.stride + levelMatchingScratchCount(width: 0, height: 0))
     private var maskWidth = 0
     private var maskHeight = 0
     // The coefficient-domain path (CompressedRedaction.swift): the libjpeg transcoder, made on
@@ -343,6 +343,9 @@ public final class Redactor {
             }
         }
         let matching = configuration.method == .pixelate && Self.matchLevels
+        if matching {
+            levelScratch.reserve(256 * MemoryLayout<Int>.stride + levelMatchingScratchCount(width: masked.width, height: masked.height))
+        }
         let histogram = levelScratch.base.assumingMemoryBound(to: Int.self)
         if matching {
             // The masked samples' levels before pixelation: what level matching gives back.

@@ -82,7 +82,7 @@ struct LevelMatchingTests {
             target[level * level / 200 + 30] += 1
         }
         var output = samples
-        var scratch = [UInt8](repeating: 0, count: levelMatchingScratchCount)
+        var scratch = [UInt8](repeating: 0, count: levelMatchingScratchCount(width: region.width, height: region.height))
         output.withUnsafeMutableBytes { bytes in
             mask.withUnsafeBytes { maskBytes in
                 target.withUnsafeBufferPointer { targetCounts in
