@@ -11,9 +11,9 @@
 // so, and a caller that sends a frame here anyway gets fill, which masks more.
 //
 // Level matching (Frames/LevelMatching.swift): luma is pixelated and level-matched with the pixel
-// path's own kernels on this frame's luma decode, over the masked MCUs and on this path's cell
-// grid, and every masked luma block then takes its level as one DC (`setLumaBlocks`). Chroma is
-// pixelated in the DCT domain as below.
+// path's arithmetic on 8x8 blocks (block sums and the masked MCUs' histogram from this frame's
+// luma decode, on this path's cell grid), and every masked luma block then takes its level as one
+// DC (`setLumaBlocks`). Chroma is pixelated in the DCT domain as below.
 //
 // Luma cells are evened out with their nearly equal neighbours as in the pixel path
 // (`Redactor.smoothPixelation`, Frames' `pixelateSmoothedMasked`): Codec's `.pixelateSmoothed`
@@ -67,8 +67,8 @@ extension Redactor {
     ///
     /// `luma` is this frame's luma as decoded (the analysis copy `prepareCompressed` wrote), for
     /// level matching (`Redactor.matchLevels`): pixelated luma is matched to the masked pixels'
-    /// levels in it, and its masked samples are overwritten on the way. Without it, a pixelating
-    /// redactor decodes the luma itself (a second read of the frame, with one luma transform).
+    /// levels in it (it is only read). Without it, a pixelating redactor decodes the luma itself
+    /// (a second read of the frame, with one luma transform).
     ///
     /// Fails closed: a JPEG error (corrupt or truncated input, output too small) or no free
     /// buffer in `outputPool` drops the frame (its buffer zeroed, `wholeFrameMasked`), counted
