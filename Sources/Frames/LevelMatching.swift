@@ -29,32 +29,13 @@ public func addMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask: 
     guard !area.isEmpty else { return }
     let base = plane.base.assumingMemoryBound(to: UInt8.self)
     let maskBytes = mask.assumingMemoryBound(to: UInt8.self)
-    let step = plane.step, stride = plane.stride
-    // Four partial histograms in turn: neighbouring samples often hold the same level, and
-    // incrementing one counter back to back waits on its own store every time.
-    withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * 256) { partial in
-        let counts = partial.baseAddress!
-        counts.initialize(repeating: 0, count: 4 * 256)
+    countLevels(into: histogram) { counts in
         for row in area.top..<area.bottom {
-            let line = base + row * stride, maskLine = maskBytes + row * maskStride
+            let line = base + row * plane.stride, maskLine = maskBytes + row * maskStride
             var column = area.left
             while let run = nextMaskedRun(maskLine, from: &column, to: area.right) {
-                var index = run.lowerBound
-                while index &+ 4 <= run.upperBound {
-                    counts[Int(line[index &* step])] &+= 1
-                    counts[256 &+ Int(line[(index &+ 1) &* step])] &+= 1
-                    counts[512 &+ Int(line[(index &+ 2) &* step])] &+= 1
-                    counts[768 &+ Int(line[(index &+ 3) &* step])] &+= 1
-                    index &+= 4
-                }
-                while index < run.upperBound {
-                    counts[Int(line[index &* step])] &+= 1
-                    index &+= 1
-                }
+                countRun(line, run, step: plane.step, counts)
             }
-        }
-        for level in 0..<256 {
-            histogram[level] &+= counts[level] &+ counts[256 + level] &+ counts[512 + level] &+ counts[768 + level]
         }
     }
 }
@@ -64,28 +45,40 @@ public func addLevels(_ plane: SamplePlane, region: PixelRectangle, into histogr
     let area = region.clamped(width: plane.width, height: plane.height)
     guard !area.isEmpty else { return }
     let base = plane.base.assumingMemoryBound(to: UInt8.self)
-    let step = plane.step
+    countLevels(into: histogram) { counts in
+        for row in area.top..<area.bottom { countRun(base + row * plane.stride, area.left..<area.right, step: plane.step, counts) }
+    }
+}
+
+/// Runs `count` with four partial histograms (4 x 256, zeroed) and adds them to `histogram`:
+/// neighbouring samples often hold the same level, and incrementing one counter back to back
+/// waits on its own store every time.
+@inline(__always)
+private func countLevels(into histogram: UnsafeMutablePointer<Int>, _ count: (UnsafeMutablePointer<Int>) -> Void) {
     withUnsafeTemporaryAllocation(of: Int.self, capacity: 4 * 256) { partial in
         let counts = partial.baseAddress!
         counts.initialize(repeating: 0, count: 4 * 256)
-        for row in area.top..<area.bottom {
-            let line = base + row * plane.stride
-            var index = area.left
-            while index &+ 4 <= area.right {
-                counts[Int(line[index &* step])] &+= 1
-                counts[256 &+ Int(line[(index &+ 1) &* step])] &+= 1
-                counts[512 &+ Int(line[(index &+ 2) &* step])] &+= 1
-                counts[768 &+ Int(line[(index &+ 3) &* step])] &+= 1
-                index &+= 4
-            }
-            while index < area.right {
-                counts[Int(line[index &* step])] &+= 1
-                index &+= 1
-            }
-        }
+        count(counts)
         for level in 0..<256 {
             histogram[level] &+= counts[level] &+ counts[256 + level] &+ counts[512 + level] &+ counts[768 + level]
         }
+    }
+}
+
+/// Counts the samples `line[run]` (every `step` bytes) into `countLevels`'s partial histograms, in turn.
+@inline(__always)
+private func countRun(_ line: UnsafePointer<UInt8>, _ run: Range<Int>, step: Int, _ counts: UnsafeMutablePointer<Int>) {
+    var index = run.lowerBound
+    while index &+ 4 <= run.upperBound {
+        counts[Int(line[index &* step])] &+= 1
+        counts[256 &+ Int(line[(index &+ 1) &* step])] &+= 1
+        counts[512 &+ Int(line[(index &+ 2) &* step])] &+= 1
+        counts[768 &+ Int(line[(index &+ 3) &* step])] &+= 1
+        index &+= 4
+    }
+    while index < run.upperBound {
+        counts[Int(line[index &* step])] &+= 1
+        index &+= 1
     }
 }
 
@@ -190,17 +183,7 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
             }
         }
     }
-    var total = 0
-    for value in 0..<256 {
-        let count = cursor[value]
-        cursor[value] = total
-        total &+= count
-    }
-    var targetTotal = 0
-    for value in 0..<256 {
-        targetTotal &+= max(target[value], 0)
-        cumulative[value] = targetTotal
-    }
+    let (total, targetTotal) = prepareRanks(counts: cursor, target: target, cumulative: cumulative)
     guard total > 0, targetTotal > 0 else { return }
     var tileTop = originTop
     while tileTop < area.bottom {
@@ -263,6 +246,25 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
         tileTop &+= tile
     }
 }
+/// Level matching's ranks: turns `counts` (samples per current value, 256) into each value's
+/// first rank in place, and writes `target`'s cumulative counts into `cumulative` (256).
+/// Returns both totals. Shared by `matchMaskedLevels` and the coefficient path's blocks.
+public func prepareRanks(counts: UnsafeMutablePointer<Int>, target: UnsafePointer<Int>,
+                         cumulative: UnsafeMutablePointer<Int>) -> (total: Int, targetTotal: Int) {
+    var total = 0
+    for value in 0..<256 {
+        let count = counts[value]
+        counts[value] = total
+        total &+= count
+    }
+    var targetTotal = 0
+    for value in 0..<256 {
+        targetTotal &+= max(target[value], 0)
+        cumulative[value] = targetTotal
+    }
+    return (total, targetTotal)
+}
+
 /// The smallest level whose cumulative count (256 entries) passes `rank`.
 @inlinable
 public func levelAt(rank: Int, cumulative: UnsafePointer<Int>) -> Int {

@@ -336,24 +336,17 @@ extension Redactor {
                 cursor[Int(levels[row * blocksAcross + column])] &+= pixels(column, row)
             }
         }
-        var total = 0
-        for value in 0..<256 {
-            let count = cursor[value]
-            cursor[value] = total
-            total &+= count
-        }
-        var targetTotal = 0
-        for value in 0..<256 {
-            targetTotal &+= histogram[value]
-            cumulative[value] = targetTotal
-        }
-        guard total > 0, targetTotal > 0 else { return }
-        for row in blockArea.top..<blockArea.bottom {
-            for column in blockArea.left..<blockArea.right where isMasked(column, row) {
-                let index = row * blocksAcross + column, value = Int(levels[index]), count = pixels(column, row)
-                let middle = (cursor[value] &+ count / 2) &* targetTotal / total
-                cursor[value] &+= count
-                levels[index] = Int16(levelAt(rank: middle, cumulative: cumulative))
+        let (total, targetTotal) = prepareRanks(counts: cursor, target: UnsafePointer(histogram), cumulative: cumulative)
+        // (Both are positive whenever a block is masked; were one not, the blocks keep their
+        // pixelated levels: luma is never left as it was, since `apply` skipped it.)
+        if total > 0 && targetTotal > 0 {
+            for row in blockArea.top..<blockArea.bottom {
+                for column in blockArea.left..<blockArea.right where isMasked(column, row) {
+                    let index = row * blocksAcross + column, value = Int(levels[index]), count = pixels(column, row)
+                    let middle = (cursor[value] &+ count / 2) &* targetTotal / total
+                    cursor[value] &+= count
+                    levels[index] = Int16(levelAt(rank: middle, cumulative: cumulative))
+                }
             }
         }
         editor.setLumaBlocks(levels: levels, blocksAcross: blocksAcross, region: area, mcuMask: mcuMask.base, maskStride: columns)
