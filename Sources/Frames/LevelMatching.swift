@@ -172,15 +172,7 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
         var column = area.left
         while let run = nextMaskedRun(maskLine, from: &column, to: area.right) {
             for index in ((run.lowerBound - originLeft) / tile)...((run.upperBound - 1 - originLeft) / tile) { marks[index] = 1 }
-            // Runs of equal values at once: pixelated samples come in runs as long as a cell.
-            var index = run.lowerBound
-            while index < run.upperBound {
-                let value = line[index &* step]
-                let start = index
-                index &+= 1
-                while index < run.upperBound && line[index &* step] == value { index &+= 1 }
-                cursor[Int(value)] &+= index &- start
-            }
+            forEachEqualRun(line, run, step: step) { value, length in cursor[value] &+= length }
         }
     }
     let (total, targetTotal) = prepareRanks(counts: cursor, target: target, cumulative: cumulative)
@@ -201,18 +193,12 @@ public func matchMaskedLevels(_ plane: SamplePlane, region: PixelRectangle, mask
                 let line = base + row * stride, maskLine = maskBytes + row * maskStride
                 var column = left
                 while let run = nextMaskedRun(maskLine, from: &column, to: right) {
-                    // Runs of equal values at once (see addMaskedRuns).
-                    var index = run.lowerBound
-                    while index < run.upperBound {
-                        let value = line[index &* step]
-                        let start = index
-                        index &+= 1
-                        while index < run.upperBound && line[index &* step] == value { index &+= 1 }
-                        if inTile[Int(value)] == 0 {
-                            values[distinct] = Int(value)
+                    forEachEqualRun(line, run, step: step) { value, length in
+                        if inTile[value] == 0 {
+                            values[distinct] = value
                             distinct &+= 1
                         }
-                        inTile[Int(value)] &+= index &- start
+                        inTile[value] &+= length
                     }
                 }
             }
@@ -263,6 +249,21 @@ public func prepareRanks(counts: UnsafeMutablePointer<Int>, target: UnsafePointe
         cumulative[value] = targetTotal
     }
     return (total, targetTotal)
+}
+
+/// Calls `body` with each run of equal samples in `line[run]` (every `step` bytes): its value
+/// and length. Pixelated samples come in runs as long as a cell, so counting a run at once
+/// spares a store per sample.
+@inline(__always)
+private func forEachEqualRun(_ line: UnsafePointer<UInt8>, _ run: Range<Int>, step: Int, _ body: (Int, Int) -> Void) {
+    var index = run.lowerBound
+    while index < run.upperBound {
+        let value = line[index &* step]
+        let start = index
+        index &+= 1
+        while index < run.upperBound && line[index &* step] == value { index &+= 1 }
+        body(Int(value), index &- start)
+    }
 }
 
 /// The smallest level whose cumulative count (256 entries) passes `rank`.
