@@ -359,16 +359,14 @@ public func pixelateSmoothedMasked(_ plane: SamplePlane, region: PixelRectangle,
                     for column in left..<right { sum &+= Int(line[column &* step]) }
                 }
                 let count = (bottom - top) * (right - left)
-                means[band * columns + cellColumn] = (sum &* 256 &+ count / 2) / count
+                means[band * columns + cellColumn] = smoothedCellMean(sum: sum, count: count)
             }
         }
         guard band > 0 else { continue }
         let cellRow = band - 1
         for cellColumn in 0..<columns {
-            let (sum, count) = nearlyEqualNeighbourSum(UnsafePointer(means), columns: columns, rows: rows,
-                                                       row: cellRow, column: cellColumn, limit: limit)
-            // count >= 1: the cell itself is always within the tolerance.
-            values[cellRow * columns + cellColumn] = min(max((sum &+ count &* 128) / (count &* 256), 0), 255)
+            values[cellRow * columns + cellColumn] = smoothedCellValue(UnsafePointer(means), columns: columns, rows: rows,
+                                                                       row: cellRow, column: cellColumn, limit: limit)
         }
         let top = area.top + cellRow * cellSize, bottom = min(top + cellSize, area.bottom)
         for cellColumn in 0..<columns {
@@ -385,6 +383,21 @@ public func pixelateSmoothedMasked(_ plane: SamplePlane, region: PixelRectangle,
             }
         }
     }
+}
+
+/// A cell's mean in 1/256 of a level, rounded, from the sum and number of its samples: what
+/// `pixelateSmoothedMasked` evens out (and the coefficient path's level matching, from block
+/// sums, so that both paths compute the same).
+@inlinable
+public func smoothedCellMean(sum: Int, count: Int) -> Int { (sum &* 256 &+ count / 2) / max(count, 1) }
+
+/// A cell's evened-out level (0...255): the rounded mean of the means (`smoothedCellMean`) in
+/// its 3x3 neighbourhood that lie within `limit` (1/256 levels) of its own.
+@inlinable
+public func smoothedCellValue(_ means: UnsafePointer<Int>, columns: Int, rows: Int, row: Int, column: Int, limit: Int) -> Int {
+    let (sum, count) = nearlyEqualNeighbourSum(means, columns: columns, rows: rows, row: row, column: column, limit: limit)
+    // count >= 1: the cell itself is always within the tolerance.
+    return min(max((sum &+ count &* 128) / (count &* 256), 0), 255)
 }
 
 /// The sum and number of the cell means, in the 3x3 neighbourhood of the cell at `row`,

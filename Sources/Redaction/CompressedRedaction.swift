@@ -305,14 +305,14 @@ extension Redactor {
                             count &+= pixels(column, row)
                         }
                     }
-                    means[cellRow * cellsAcross + cellColumn] = (total &* 256 &+ count / 2) / max(count, 1)
+                    means[cellRow * cellsAcross + cellColumn] = smoothedCellMean(sum: total, count: count)
                 }
             }
             for cellRow in 0..<cellsDown {
                 for cellColumn in 0..<cellsAcross {
-                    let (total, count) = nearlyEqualNeighbourSum(UnsafePointer(means), columns: cellsAcross, rows: cellsDown,
-                                                                 row: cellRow, column: cellColumn, limit: limit)
-                    values[cellRow * cellsAcross + cellColumn] = min(max((total &+ count &* 128) / (count &* 256), 0), 255)
+                    values[cellRow * cellsAcross + cellColumn] = smoothedCellValue(UnsafePointer(means), columns: cellsAcross,
+                                                                                   rows: cellsDown, row: cellRow, column: cellColumn,
+                                                                                   limit: limit)
                 }
             }
             for row in top..<bottom {

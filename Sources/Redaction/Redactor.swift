@@ -48,8 +48,8 @@ public final class Redactor {
     /// tools/audit-redaction (docs/AUDIT.md): on a plain wall, cells one level apart made "new"
     /// faces OpenCV finds after histogram equalisation.
     public static let smoothPixelation = true
-    /// Whether pixelated luma is level-matched afterwards (Frames' `matchMaskedLevels`, Codec's
-    /// `matchLumaLevels`): the masked samples get back the grey levels they held, in the order
+    /// Whether pixelated luma is level-matched afterwards (Frames' `matchMaskedLevels`; on
+    /// blocks in the coefficient path, written by Codec's `setLumaBlocks`): the masked samples get back the grey levels they held, in the order
     /// of their cell values, so the frame's histogram is unchanged. Measured with
     /// tools/audit-redaction (docs/AUDIT.md): on the face pictures, pixelation's shift of the
     /// histogram alone made OpenCV find "faces" on untouched background after its equalisation.
